@@ -1,0 +1,26 @@
+//! `ntpdate`: Set the date and time via NTP.
+
+use std::ffi::OsString;
+
+use clap::{Arg, ArgAction, Command};
+
+pub fn command() -> Command {
+    Command::new("ntpdate")
+        .version(env!("CARGO_PKG_VERSION"))
+        .about("Set the date and time via NTP")
+        .arg(
+            Arg::new("args")
+                .action(ArgAction::Append)
+                .num_args(0..)
+                .trailing_var_arg(true)
+                .allow_hyphen_values(true)
+                .help("Arguments (this applet is not built yet)"),
+        )
+}
+
+pub fn run(args: Vec<OsString>) -> i32 {
+    if let Err(status) = crate::applets::parse_args(command(), args, 1) {
+        return status;
+    }
+    crate::applets::not_built("ntpdate", 3)
+}

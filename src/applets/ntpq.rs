@@ -1,0 +1,26 @@
+//! `ntpq`: Query an NTP daemon with mode 6 control messages.
+
+use std::ffi::OsString;
+
+use clap::{Arg, ArgAction, Command};
+
+pub fn command() -> Command {
+    Command::new("ntpq")
+        .version(env!("CARGO_PKG_VERSION"))
+        .about("Query an NTP daemon with mode 6 control messages")
+        .arg(
+            Arg::new("args")
+                .action(ArgAction::Append)
+                .num_args(0..)
+                .trailing_var_arg(true)
+                .allow_hyphen_values(true)
+                .help("Arguments (this applet is not built yet)"),
+        )
+}
+
+pub fn run(args: Vec<OsString>) -> i32 {
+    if let Err(status) = crate::applets::parse_args(command(), args, 1) {
+        return status;
+    }
+    crate::applets::not_built("ntpq", 7)
+}

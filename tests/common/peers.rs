@@ -1,0 +1,1 @@
+//! Real peer programs (chrony, ntpsec, openntpd, ntpstat), fetched by scripts/fetch-peers.sh.

@@ -1,0 +1,1 @@
+//! The VM test harness: filled in with scripts/vm/.

@@ -1,0 +1,5 @@
+complete -c ntpbox -l list -d 'Print the applet names, one a line'
+complete -c ntpbox -l install -d 'Create a symlink for every applet in DIR'
+complete -c ntpbox -l force -d 'With --install: replace files that already exist'
+complete -c ntpbox -s h -l help -d 'Print help'
+complete -c ntpbox -s V -l version -d 'Print version'

@@ -168,10 +168,10 @@ impl Clock for LinuxClock {
             status: tx.status,
             maxerror: tx.maxerror as f64 * 1e-6,
             esterror: tx.esterror as f64 * 1e-6,
-            time_constant: i64::from(tx.constant),
+            time_constant: tx.constant,
             offset: nanos_of(&tx, tx.offset),
             frequency: tx.freq as f64 / FREQ_SCALE,
-            tick: i64::from(tx.tick),
+            tick: tx.tick,
             state,
         })
     }

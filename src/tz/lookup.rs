@@ -1,0 +1,152 @@
+//! Finding the zone a `TZ` value names, the way glibc's `tzset` does:
+//! - `TZ` unset: the file /etc/localtime (UT named "UTC" if unreadable);
+//! - `TZ=""`: the zone "Universal";
+//! - `TZ=":Zone"` or `TZ="Zone"`: the file Zone under `$TZDIR` (or
+//!   /usr/share/zoneinfo), or the absolute path Zone;
+//! - otherwise a POSIX TZ string, whatever part of it glibc understands.
+
+use std::cell::Cell;
+use std::ffi::OsStr;
+use std::os::unix::ffi::OsStrExt;
+use std::path::{Path, PathBuf};
+
+use super::error::TzError;
+use super::posix::PosixTz;
+use super::tzif;
+use super::zone::Zone;
+
+/// Where zone files live unless `TZDIR` says otherwise.
+pub const DEFAULT_TZDIR: &str = "/usr/share/zoneinfo";
+/// The system's default zone, used when `TZ` is unset.
+pub const TZDEFAULT: &str = "/etc/localtime";
+/// The zone whose rules a TZ string without rules borrows ("EST5EDT").
+pub const TZDEFRULES: &str = "posixrules";
+/// The zone an empty `TZ` means.
+const EMPTY_TZ_ZONE: &[u8] = b"Universal";
+/// The abbreviation of the fallback UT zone.
+const FALLBACK_UTC_NAME: &[u8] = b"UTC";
+
+/// Where to look for zone files.
+///
+/// It also carries the one piece of state glibc keeps between zones that
+/// changes results: the DST offset of the last TZ string that borrowed the
+/// `posixrules` transitions (see [`Zone::from_posixrules`]).
+#[derive(Clone, Debug)]
+pub struct ZoneDir {
+    dir: PathBuf,
+    posixrules_dst: Cell<i32>,
+}
+
+impl ZoneDir {
+    /// `tzdir` as `$TZDIR` would give it: unset or empty means the default.
+    pub fn new(tzdir: Option<&OsStr>) -> ZoneDir {
+        let dir = match tzdir {
+            Some(d) if !d.is_empty() => PathBuf::from(d),
+            _ => PathBuf::from(DEFAULT_TZDIR),
+        };
+        ZoneDir {
+            dir,
+            posixrules_dst: Cell::new(0),
+        }
+    }
+
+    /// The zone directory named by the `TZDIR` environment variable.
+    pub fn from_env() -> ZoneDir {
+        ZoneDir::new(std::env::var_os("TZDIR").as_deref())
+    }
+
+    /// The path of zone file `name`: itself if absolute, else under the dir.
+    pub fn path_of(&self, name: &[u8]) -> PathBuf {
+        let name = Path::new(OsStr::from_bytes(name));
+        if name.is_absolute() {
+            name.to_path_buf()
+        } else {
+            self.dir.join(name)
+        }
+    }
+
+    /// Reads and parses zone file `name`; None if glibc would not use it.
+    fn read_zone_file(&self, name: &[u8]) -> Option<tzif::TzifData> {
+        if name.is_empty() {
+            return None;
+        }
+        let bytes = std::fs::read(self.path_of(name)).ok()?;
+        tzif::parse(&bytes).ok()
+    }
+
+    /// The zone a `TZ` value names (None = `TZ` unset), exactly as glibc
+    /// resolves it. Never fails: what glibc cannot use becomes UT.
+    pub fn resolve(&self, tz: Option<&[u8]>) -> Zone {
+        let tz = match tz {
+            Some(b"") => Some(EMPTY_TZ_ZONE),
+            other => other,
+        };
+        let tz = tz.map(|v| v.strip_prefix(b":").unwrap_or(v));
+        let file = tz.unwrap_or(TZDEFAULT.as_bytes());
+        if let Some(data) = self.read_zone_file(file) {
+            return Zone::from_tzif(data);
+        }
+        match tz {
+            Some(v) if !v.is_empty() && v != TZDEFAULT.as_bytes() => self.from_tz_string(v),
+            _ => Zone::from_posix(PosixTz::fixed(FALLBACK_UTC_NAME, 0)),
+        }
+    }
+
+    /// A zone from a TZ string, borrowing `posixrules` when it has no rules.
+    fn from_tz_string(&self, s: &[u8]) -> Zone {
+        let tz = PosixTz::parse_lenient(s);
+        if tz.wants_posixrules {
+            let rule_dst = self.posixrules_dst.get();
+            if let Some(zone) = self
+                .read_zone_file(TZDEFRULES.as_bytes())
+                .and_then(|data| Zone::from_posixrules(data, &tz, rule_dst))
+            {
+                self.posixrules_dst.set(tz.rules[1].offset);
+                return zone;
+            }
+        }
+        Zone::from_posix(tz)
+    }
+
+    /// The zone `name` names, strictly: a zone file that exists must be
+    /// valid, and anything else must be a complete POSIX TZ string.
+    pub fn load(&self, name: &str) -> Result<Zone, TzError> {
+        let bare = name.strip_prefix(':').unwrap_or(name);
+        if !bare.is_empty() {
+            let path = self.path_of(bare.as_bytes());
+            match std::fs::read(&path) {
+                Ok(bytes) => {
+                    return tzif::parse(&bytes)
+                        .map(Zone::from_tzif)
+                        .map_err(|source| TzError::Tzif { path, source });
+                }
+                Err(e) if path.is_file() => return Err(TzError::Io { path, source: e }),
+                Err(_) => {}
+            }
+        }
+        PosixTz::parse(bare).map_err(|source| TzError::Unknown {
+            name: name.to_string(),
+            source,
+        })?;
+        Ok(self.from_tz_string(bare.as_bytes()))
+    }
+}
+
+impl Zone {
+    /// The zone of this process's environment (`TZ`, `TZDIR`), as glibc
+    /// would use it.
+    pub fn from_env() -> Zone {
+        let tz = std::env::var_os("TZ");
+        ZoneDir::from_env().resolve(tz.as_deref().map(OsStrExt::as_bytes))
+    }
+
+    /// The zone `TZ=value` would give, with zone files from `$TZDIR`.
+    pub fn named(value: &[u8]) -> Zone {
+        ZoneDir::from_env().resolve(Some(value))
+    }
+
+    /// Strict loading: see [`ZoneDir::load`].
+    pub fn load(name: &str) -> Result<Zone, TzError> {
+        ZoneDir::from_env().load(name)
+    }
+}

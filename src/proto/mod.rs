@@ -3,6 +3,7 @@
 //! (header, fragments, variable lists, status words).
 
 pub mod control;
+pub mod onwire;
 pub mod packet;
 pub mod refid;
 pub mod status;

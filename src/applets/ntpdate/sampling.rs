@@ -1,0 +1,367 @@
+//! Querying every server at once: one poll loop over (at most) one socket
+//! per address family. Each server gets its next request as soon as the
+//! previous one is answered or timed out, until it has had its samples.
+
+use std::io;
+use std::net::SocketAddr;
+use std::time::{Duration, Instant};
+
+use crate::net::{self, Received, UdpSocket};
+use crate::proto::onwire::{self, Exchange, NotOurReply, Unusable};
+use crate::proto::{Header, KissCode, Leap, NtpTimestamp, Packet, PacketError};
+
+/// Large enough for any reply with extension fields and a MAC; anything
+/// longer is not an NTP reply to a 48-byte request.
+const RECV_BUFFER: usize = 1024;
+/// The header length of a request: no extension fields, no MAC.
+const REQUEST_LEN: usize = 48;
+
+/// One usable exchange.
+#[derive(Clone, Copy, Debug)]
+pub struct Sample {
+    pub exchange: Exchange,
+    pub offset: f64,
+    pub delay: f64,
+    pub root_distance: f64,
+    /// The reply it came from: stratum, leap, precision, reference...
+    pub reply: Header,
+}
+
+/// Why a server stopped being asked before it had all its samples.
+#[derive(Clone, Debug)]
+pub enum Stop {
+    /// It sent a DENY, RSTR or RATE kiss-o'-death.
+    Kiss(KissCode),
+    /// Requests to it could not be sent.
+    SendFailed(String),
+}
+
+/// One address being queried, and what came of it.
+#[derive(Clone, Debug)]
+pub struct Server {
+    pub addr: SocketAddr,
+    /// Requests sent.
+    pub sent: u32,
+    /// Requests that got no answer in time.
+    pub timeouts: u32,
+    /// Usable samples, in arrival order.
+    pub samples: Vec<Sample>,
+    /// The last reply that matched a request, usable or not.
+    pub last_reply: Option<Header>,
+    /// Why the last unusable reply was unusable.
+    pub rejected: Option<Unusable>,
+    /// Why the last datagram from this address that was not a reply to our
+    /// request was dropped (e.g. a wrong origin timestamp).
+    pub ignored: Option<String>,
+    pub stopped: Option<Stop>,
+    pending: Option<Pending>,
+    done: bool,
+}
+
+/// The request in flight to a server.
+#[derive(Clone, Copy, Debug)]
+struct Pending {
+    /// What the request carried as its transmit timestamp, which the reply
+    /// must echo: a random value, so that only someone who saw the request
+    /// can answer it, and our clock is not disclosed.
+    cookie: NtpTimestamp,
+    /// Our clock when the request left.
+    t1: NtpTimestamp,
+    deadline: Instant,
+}
+
+impl Server {
+    pub fn new(addr: SocketAddr) -> Server {
+        Server {
+            addr,
+            sent: 0,
+            timeouts: 0,
+            samples: Vec::new(),
+            last_reply: None,
+            rejected: None,
+            ignored: None,
+            stopped: None,
+            pending: None,
+            done: false,
+        }
+    }
+}
+
+/// What happened, for -d.
+#[derive(Debug)]
+pub enum Event<'a> {
+    Transmit {
+        server: &'a Server,
+    },
+    /// A datagram that is not the answer to a request of ours.
+    Ignored {
+        from: SocketAddr,
+        why: Ignored,
+    },
+    Accepted {
+        server: &'a Server,
+        sample: &'a Sample,
+    },
+    Rejected {
+        server: &'a Server,
+        exchange: Option<Exchange>,
+        why: Unusable,
+    },
+    Timeout {
+        server: &'a Server,
+    },
+}
+
+/// Why a datagram was dropped.
+#[derive(Debug)]
+pub enum Ignored {
+    UnknownSender,
+    NothingOutstanding,
+    Malformed(PacketError),
+    NotOurs(NotOurReply),
+}
+
+impl std::fmt::Display for Ignored {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Ignored::UnknownSender => f.write_str("not from a server we asked"),
+            Ignored::NothingOutstanding => f.write_str("no request outstanding (duplicate?)"),
+            Ignored::Malformed(e) => write!(f, "malformed: {e}"),
+            Ignored::NotOurs(e) => e.fmt(f),
+        }
+    }
+}
+
+/// How to query.
+#[derive(Clone, Copy, Debug)]
+pub struct Plan {
+    pub samples: u8,
+    pub timeout: Duration,
+    pub version: u8,
+}
+
+/// The sockets requests go out on: one per address family in use.
+#[derive(Debug)]
+pub struct Sockets {
+    v4: Option<UdpSocket>,
+    v6: Option<UdpSocket>,
+}
+
+impl Sockets {
+    /// Opens a socket for each family among `servers`, bound to `port` on
+    /// the wildcard address (0: any free port).
+    pub fn open(servers: &[Server], port: u16) -> io::Result<Sockets> {
+        let v4 = servers.iter().any(|s| s.addr.is_ipv4());
+        let v6 = servers.iter().any(|s| s.addr.is_ipv6());
+        let bind = |ip: std::net::IpAddr| UdpSocket::bind(SocketAddr::new(ip, port));
+        Ok(Sockets {
+            v4: v4
+                .then(|| bind(std::net::Ipv4Addr::UNSPECIFIED.into()))
+                .transpose()?,
+            v6: v6
+                .then(|| bind(std::net::Ipv6Addr::UNSPECIFIED.into()))
+                .transpose()?,
+        })
+    }
+
+    fn for_addr(&self, addr: SocketAddr) -> Option<&UdpSocket> {
+        if addr.is_ipv4() {
+            self.v4.as_ref()
+        } else {
+            self.v6.as_ref()
+        }
+    }
+
+    fn all(&self) -> Vec<&UdpSocket> {
+        self.v4.iter().chain(self.v6.iter()).collect()
+    }
+}
+
+/// Queries every server until each has had `plan.samples` requests
+/// answered or timed out, or has been told to stop. `observe` sees each
+/// step (for -d).
+pub fn run(
+    sockets: &Sockets,
+    servers: &mut [Server],
+    plan: Plan,
+    observe: &mut dyn FnMut(Event),
+) -> io::Result<()> {
+    let mut buf = [0u8; RECV_BUFFER];
+    for server in servers.iter_mut() {
+        send_next(sockets, server, plan, observe);
+    }
+    let socks = sockets.all();
+    while let Some(deadline) = servers
+        .iter()
+        .filter_map(|s| s.pending.map(|p| p.deadline))
+        .min()
+    {
+        let wait = deadline.saturating_duration_since(Instant::now());
+        let ready = net::wait_readable(&socks, Some(wait))?;
+        for (sock, _) in socks.iter().zip(ready).filter(|(_, r)| *r) {
+            loop {
+                match sock.recv(&mut buf) {
+                    Ok(got) => handle(sockets, servers, &buf[..got.len], got, plan, observe),
+                    Err(e) if e.kind() == io::ErrorKind::WouldBlock => break,
+                    Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+                    // An ICMP error queued on the socket: the request it
+                    // belongs to will time out; keep reading.
+                    Err(_) => break,
+                }
+            }
+        }
+        let now = Instant::now();
+        for server in servers.iter_mut() {
+            if server.pending.is_some_and(|p| p.deadline <= now) {
+                server.pending = None;
+                server.timeouts += 1;
+                observe(Event::Timeout { server });
+                send_next(sockets, server, plan, observe);
+            }
+        }
+    }
+    Ok(())
+}
+
+fn send_next(sockets: &Sockets, server: &mut Server, plan: Plan, observe: &mut dyn FnMut(Event)) {
+    if server.done || server.sent >= plan.samples as u32 {
+        server.done = true;
+        return;
+    }
+    let Some(sock) = sockets.for_addr(server.addr) else {
+        server.stopped = Some(Stop::SendFailed("no socket for its address family".into()));
+        server.done = true;
+        return;
+    };
+    let cookie = random_cookie();
+    let request = Header {
+        // We are not synchronised: say so, as classic ntpdate does.
+        leap: Leap::Unsynchronized,
+        ..Header::client_request(plan.version, cookie)
+    };
+    let mut bytes = [0u8; REQUEST_LEN];
+    // The buffer holds a bare header exactly, so encoding cannot fail.
+    let _ = Packet::new(request).encode_into(&mut bytes);
+    let t1 = NtpTimestamp::from_unix(net::realtime_now());
+    match sock.send_to(&bytes, server.addr) {
+        // A full send queue loses this request like the network might:
+        // it times out and the next one follows.
+        Ok(_) => {}
+        Err(e) if matches!(e.raw_os_error(), Some(libc::EAGAIN) | Some(libc::ENOBUFS)) => {}
+        Err(e) => {
+            server.stopped = Some(Stop::SendFailed(e.to_string()));
+            server.done = true;
+            return;
+        }
+    }
+    server.sent += 1;
+    server.pending = Some(Pending {
+        cookie,
+        t1,
+        deadline: Instant::now() + plan.timeout,
+    });
+    observe(Event::Transmit { server });
+}
+
+fn handle(
+    sockets: &Sockets,
+    servers: &mut [Server],
+    bytes: &[u8],
+    got: Received,
+    plan: Plan,
+    observe: &mut dyn FnMut(Event),
+) {
+    let from = got.from;
+    let Some(server) = servers
+        .iter_mut()
+        .find(|s| s.addr.ip() == from.ip() && s.addr.port() == from.port())
+    else {
+        return observe(Event::Ignored {
+            from,
+            why: Ignored::UnknownSender,
+        });
+    };
+    let verdict = match (server.pending, Packet::decode(bytes)) {
+        (None, _) => Err(Ignored::NothingOutstanding),
+        (_, Err(e)) => Err(Ignored::Malformed(e)),
+        (Some(pending), Ok(p)) => onwire::match_reply(&p.header, pending.cookie)
+            .map(|()| (pending, p.header))
+            .map_err(Ignored::NotOurs),
+    };
+    let (pending, reply) = match verdict {
+        Ok(ours) => ours,
+        Err(why) => {
+            if !matches!(why, Ignored::NothingOutstanding) {
+                server.ignored = Some(why.to_string());
+            }
+            return observe(Event::Ignored { from, why });
+        }
+    };
+    server.pending = None;
+    server.last_reply = Some(reply);
+    let exchange = Exchange {
+        t1: pending.t1,
+        t2: reply.receive_ts,
+        t3: reply.transmit_ts,
+        t4: NtpTimestamp::from_unix(got.time),
+    };
+    match usable_sample(&reply, exchange) {
+        Ok(sample) => {
+            server.samples.push(sample);
+            observe(Event::Accepted {
+                server,
+                sample: &sample,
+            });
+        }
+        Err(why) => {
+            server.rejected = Some(why);
+            let shown = matches!(why, Unusable::RootDistance(_)).then_some(exchange);
+            observe(Event::Rejected {
+                server,
+                exchange: shown,
+                why,
+            });
+            if let Unusable::Kiss(code @ (KissCode::Deny | KissCode::Rstr | KissCode::Rate)) = why {
+                // RFC 5905 §7.4: stop sending to this server. After DENY or
+                // RSTR nothing it said before counts either.
+                if code != KissCode::Rate {
+                    server.samples.clear();
+                }
+                server.stopped = Some(Stop::Kiss(code));
+                server.done = true;
+            }
+        }
+    }
+    send_next(sockets, server, plan, observe);
+}
+
+fn usable_sample(reply: &Header, exchange: Exchange) -> Result<Sample, Unusable> {
+    onwire::check_header(reply)?;
+    let delay = exchange.delay();
+    // The server's read-out granularity adds to the error of the sample;
+    // a positive precision is nonsense and counts as one second.
+    let precision = 2f64.powi(reply.precision.min(0) as i32);
+    let root_distance = onwire::check_root_distance(reply, delay.max(0.0), precision)?;
+    Ok(Sample {
+        exchange,
+        offset: exchange.offset(),
+        delay,
+        root_distance,
+        reply: *reply,
+    })
+}
+
+/// 64 random bits for a request's transmit timestamp (never zero, which
+/// means "no timestamp").
+fn random_cookie() -> NtpTimestamp {
+    let mut bits = [0u8; 8];
+    // SAFETY: bits is a valid 8-byte buffer.
+    let n = unsafe { libc::getrandom(bits.as_mut_ptr().cast(), bits.len(), 0) };
+    let mut value = u64::from_ne_bytes(bits);
+    if n != bits.len() as isize {
+        // No getrandom (very old kernel): the time is still unique per
+        // request, which is all matching replies needs.
+        value = NtpTimestamp::from_unix(net::realtime_now()).bits();
+    }
+    NtpTimestamp::from_bits(value.max(1))
+}

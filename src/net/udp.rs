@@ -1,0 +1,280 @@
+//! A non-blocking UDP socket that hands back every datagram with the time it
+//! arrived.
+
+use std::io;
+use std::mem::{size_of, size_of_val};
+use std::net::{Ipv4Addr, Ipv6Addr, SocketAddr, SocketAddrV4, SocketAddrV6};
+use std::os::fd::{AsFd, AsRawFd, BorrowedFd};
+
+use socket2::{Domain, Protocol, Socket, Type};
+
+use crate::proto::UnixTime;
+
+/// Room for the control messages of one datagram: SCM_TIMESTAMPNS needs a
+/// cmsghdr and a timespec (32 bytes on 64-bit Linux); the rest is slack for
+/// anything else the kernel adds. Kept in u64s so it is aligned for cmsghdr.
+const CONTROL_WORDS: usize = 32;
+
+/// Where a receive timestamp came from.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum RxTimestamp {
+    /// The kernel stamped the datagram when it queued it (SO_TIMESTAMPNS).
+    Kernel,
+    /// No kernel timestamp: clock_gettime right after recvmsg returned.
+    AfterReceive,
+}
+
+/// One received datagram.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Received {
+    /// Bytes stored in the caller's buffer.
+    pub len: usize,
+    /// The datagram did not fit the buffer and was cut to `len` bytes.
+    pub truncated: bool,
+    pub from: SocketAddr,
+    /// When it arrived, on CLOCK_REALTIME.
+    pub time: UnixTime,
+    pub source: RxTimestamp,
+}
+
+/// A UDP socket bound to one address family.
+#[derive(Debug)]
+pub struct UdpSocket {
+    socket: Socket,
+    kernel_timestamps: bool,
+}
+
+impl UdpSocket {
+    /// Binds a non-blocking UDP socket to `addr` (port 0: any free port).
+    ///
+    /// An IPv6 socket is IPv6-only, so an IPv4 and an IPv6 socket can hold
+    /// the same port side by side. SO_REUSEADDR is deliberately not set:
+    /// binding a port another program holds fails with `AddrInUse`, which is
+    /// how ntpdate notices a running ntpd.
+    pub fn bind(addr: SocketAddr) -> io::Result<UdpSocket> {
+        let socket = Socket::new(Domain::for_address(addr), Type::DGRAM, Some(Protocol::UDP))?;
+        if addr.is_ipv6() {
+            socket.set_only_v6(true)?;
+        }
+        socket.set_nonblocking(true)?;
+        socket.bind(&addr.into())?;
+        let kernel_timestamps = enable_kernel_timestamps(&socket).is_ok();
+        Ok(UdpSocket {
+            socket,
+            kernel_timestamps,
+        })
+    }
+
+    pub fn local_addr(&self) -> io::Result<SocketAddr> {
+        self.socket
+            .local_addr()?
+            .as_socket()
+            .ok_or_else(|| io::Error::new(io::ErrorKind::InvalidData, "not an IP socket"))
+    }
+
+    /// Whether received datagrams carry kernel timestamps.
+    pub fn kernel_timestamps(&self) -> bool {
+        self.kernel_timestamps
+    }
+
+    pub fn send_to(&self, buf: &[u8], to: SocketAddr) -> io::Result<usize> {
+        self.socket.send_to(buf, &to.into())
+    }
+
+    /// Receives one waiting datagram into `buf`, or fails with `WouldBlock`
+    /// when none is waiting.
+    pub fn recv(&self, buf: &mut [u8]) -> io::Result<Received> {
+        let mut name: libc::sockaddr_storage = zeroed_plain();
+        let mut control = [0u64; CONTROL_WORDS];
+        let mut iov = libc::iovec {
+            iov_base: buf.as_mut_ptr().cast(),
+            iov_len: buf.len(),
+        };
+        let mut msg: libc::msghdr = zeroed_plain();
+        msg.msg_name = (&mut name as *mut libc::sockaddr_storage).cast();
+        msg.msg_namelen = size_of::<libc::sockaddr_storage>() as libc::socklen_t;
+        msg.msg_iov = &mut iov;
+        msg.msg_iovlen = 1;
+        msg.msg_control = control.as_mut_ptr().cast();
+        msg.msg_controllen = size_of_val(&control) as _;
+
+        // SAFETY: msg points to live buffers of the sizes it states.
+        let n = unsafe { libc::recvmsg(self.socket.as_raw_fd(), &mut msg, 0) };
+        let after = realtime_now();
+        if n < 0 {
+            return Err(io::Error::last_os_error());
+        }
+        let from = socket_addr_of(&name).ok_or_else(|| {
+            io::Error::new(io::ErrorKind::InvalidData, "datagram from a non-IP address")
+        })?;
+        let (time, source) = match kernel_timestamp(&msg) {
+            Some(t) => (t, RxTimestamp::Kernel),
+            None => (after, RxTimestamp::AfterReceive),
+        };
+        Ok(Received {
+            len: n as usize,
+            truncated: msg.msg_flags & libc::MSG_TRUNC != 0,
+            from,
+            time,
+            source,
+        })
+    }
+}
+
+impl AsFd for UdpSocket {
+    fn as_fd(&self) -> BorrowedFd<'_> {
+        self.socket.as_fd()
+    }
+}
+
+/// CLOCK_REALTIME now. The same clock the kernel stamps datagrams with, so
+/// transmit and receive times of one exchange are comparable.
+pub fn realtime_now() -> UnixTime {
+    let mut ts = libc::timespec {
+        tv_sec: 0,
+        tv_nsec: 0,
+    };
+    // SAFETY: ts is a valid out-pointer; CLOCK_REALTIME always exists, so
+    // the call cannot fail and its result need not be checked.
+    unsafe { libc::clock_gettime(libc::CLOCK_REALTIME, &mut ts) };
+    UnixTime::new(ts.tv_sec, ts.tv_nsec as u32)
+}
+
+fn enable_kernel_timestamps(socket: &Socket) -> io::Result<()> {
+    let on: libc::c_int = 1;
+    // SAFETY: a valid socket and a c_int option value of the stated size.
+    let r = unsafe {
+        libc::setsockopt(
+            socket.as_raw_fd(),
+            libc::SOL_SOCKET,
+            libc::SO_TIMESTAMPNS,
+            (&on as *const libc::c_int).cast(),
+            size_of::<libc::c_int>() as libc::socklen_t,
+        )
+    };
+    if r < 0 {
+        Err(io::Error::last_os_error())
+    } else {
+        Ok(())
+    }
+}
+
+/// The SCM_TIMESTAMPNS control message of a received datagram, if any.
+fn kernel_timestamp(msg: &libc::msghdr) -> Option<UnixTime> {
+    // SAFETY: msg was filled in by a successful recvmsg; the CMSG_* helpers
+    // stay within msg_control/msg_controllen.
+    unsafe {
+        let mut cmsg = libc::CMSG_FIRSTHDR(msg);
+        while !cmsg.is_null() {
+            if (*cmsg).cmsg_level == libc::SOL_SOCKET && (*cmsg).cmsg_type == libc::SCM_TIMESTAMPNS
+            {
+                let ts: libc::timespec = std::ptr::read_unaligned(libc::CMSG_DATA(cmsg).cast());
+                // A zero stamp means the kernel had none for this datagram.
+                if ts.tv_sec == 0 && ts.tv_nsec == 0 {
+                    return None;
+                }
+                return Some(UnixTime::new(ts.tv_sec, ts.tv_nsec as u32));
+            }
+            cmsg = libc::CMSG_NXTHDR(msg, cmsg);
+        }
+    }
+    None
+}
+
+fn socket_addr_of(name: &libc::sockaddr_storage) -> Option<SocketAddr> {
+    match name.ss_family as libc::c_int {
+        libc::AF_INET => {
+            // SAFETY: the family says the storage holds a sockaddr_in.
+            let sin: &libc::sockaddr_in = unsafe { &*(name as *const _ as *const _) };
+            Some(SocketAddr::V4(SocketAddrV4::new(
+                Ipv4Addr::from(u32::from_be(sin.sin_addr.s_addr)),
+                u16::from_be(sin.sin_port),
+            )))
+        }
+        libc::AF_INET6 => {
+            // SAFETY: the family says the storage holds a sockaddr_in6.
+            let sin6: &libc::sockaddr_in6 = unsafe { &*(name as *const _ as *const _) };
+            Some(SocketAddr::V6(SocketAddrV6::new(
+                Ipv6Addr::from(sin6.sin6_addr.s6_addr),
+                u16::from_be(sin6.sin6_port),
+                u32::from_be(sin6.sin6_flowinfo),
+                sin6.sin6_scope_id,
+            )))
+        }
+        _ => None,
+    }
+}
+
+/// A zeroed C struct. Only for plain-data libc structs, where all-zero
+/// bytes are a valid value.
+fn zeroed_plain<T: Copy>() -> T {
+    // SAFETY: used only for libc's plain-data structs (msghdr,
+    // sockaddr_storage), for which zero is a valid bit pattern.
+    unsafe { std::mem::zeroed() }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::time::Duration;
+
+    fn loopback(port: u16) -> SocketAddr {
+        SocketAddr::from((Ipv4Addr::LOCALHOST, port))
+    }
+
+    #[test]
+    fn a_datagram_arrives_with_its_sender_and_a_timestamp_near_now() {
+        let a = UdpSocket::bind(loopback(0)).unwrap();
+        let b = UdpSocket::bind(loopback(0)).unwrap();
+        let before = realtime_now();
+        a.send_to(b"hello", b.local_addr().unwrap()).unwrap();
+        assert!(crate::net::wait_readable(&[&b], Some(Duration::from_secs(2))).unwrap()[0]);
+        let mut buf = [0u8; 64];
+        let got = b.recv(&mut buf).unwrap();
+        let after = realtime_now();
+        assert_eq!(&buf[..got.len], b"hello");
+        assert!(!got.truncated);
+        assert_eq!(got.from, a.local_addr().unwrap());
+        assert!(got.time >= before && got.time <= after, "{got:?}");
+        if b.kernel_timestamps() {
+            assert_eq!(got.source, RxTimestamp::Kernel);
+        }
+    }
+
+    #[test]
+    fn nothing_waiting_is_would_block() {
+        let a = UdpSocket::bind(loopback(0)).unwrap();
+        let err = a.recv(&mut [0u8; 8]).unwrap_err();
+        assert_eq!(err.kind(), io::ErrorKind::WouldBlock);
+    }
+
+    #[test]
+    fn a_port_in_use_cannot_be_bound_again() {
+        let a = UdpSocket::bind(loopback(0)).unwrap();
+        let err = UdpSocket::bind(a.local_addr().unwrap()).unwrap_err();
+        assert_eq!(err.kind(), io::ErrorKind::AddrInUse);
+    }
+
+    #[test]
+    fn an_oversized_datagram_is_marked_truncated() {
+        let a = UdpSocket::bind(loopback(0)).unwrap();
+        let b = UdpSocket::bind(loopback(0)).unwrap();
+        a.send_to(&[7u8; 100], b.local_addr().unwrap()).unwrap();
+        crate::net::wait_readable(&[&b], Some(Duration::from_secs(2))).unwrap();
+        let got = b.recv(&mut [0u8; 10]).unwrap();
+        assert!(got.truncated);
+        assert_eq!(got.len, 10);
+    }
+
+    #[test]
+    fn ipv6_loopback_works_when_the_host_has_it() {
+        let Ok(a) = UdpSocket::bind("[::1]:0".parse().unwrap()) else {
+            return; // no IPv6 on this host
+        };
+        let b = UdpSocket::bind("[::1]:0".parse().unwrap()).unwrap();
+        a.send_to(b"v6", b.local_addr().unwrap()).unwrap();
+        crate::net::wait_readable(&[&b], Some(Duration::from_secs(2))).unwrap();
+        let got = b.recv(&mut [0u8; 8]).unwrap();
+        assert_eq!(got.from, a.local_addr().unwrap());
+    }
+}

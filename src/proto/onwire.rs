@@ -98,7 +98,8 @@ pub enum Unusable {
     Kiss(KissCode),
     /// Leap indicator 3: the server's own clock is not synchronised.
     Unsynchronized,
-    /// Stratum 16 or more (unsynchronised) .
+    /// Stratum 0 without a kiss code (unspecified), or 16 and more
+    /// (unsynchronised).
     BadStratum(u8),
     /// A zero transmit timestamp: the reply carries no time.
     ZeroTransmit,
@@ -121,6 +122,7 @@ impl fmt::Display for Unusable {
             Unusable::Unsynchronized => {
                 f.write_str("leap not in sync (the server is unsynchronised)")
             }
+            Unusable::BadStratum(0) => f.write_str("stratum 0 (unspecified) without a kiss code"),
             Unusable::BadStratum(s) => write!(f, "strata too high (stratum {s})"),
             Unusable::ZeroTransmit => f.write_str("zero transmit timestamp"),
             Unusable::ZeroReceive => f.write_str("zero receive timestamp"),
@@ -150,13 +152,21 @@ impl fmt::Display for Unusable {
 /// usable time. Run after `match_reply`: a kiss code is only believed from a
 /// packet that echoes our origin timestamp.
 pub fn check_header(reply: &Header) -> Result<(), Unusable> {
+    // A kiss code is four printable letters; a stratum-0 reply without one
+    // (an unsynchronised server saying "stratum unspecified") is no kiss.
     if let Some(code) = reply.kiss_code() {
-        return Err(Unusable::Kiss(code));
+        if reply
+            .reference_id
+            .ascii()
+            .is_some_and(|text| !text.is_empty())
+        {
+            return Err(Unusable::Kiss(code));
+        }
     }
     if reply.leap == Leap::Unsynchronized {
         return Err(Unusable::Unsynchronized);
     }
-    if reply.stratum >= MAX_STRATUM {
+    if reply.stratum == 0 || reply.stratum >= MAX_STRATUM {
         return Err(Unusable::BadStratum(reply.stratum));
     }
     if reply.transmit_ts.is_zero() {
@@ -168,7 +178,9 @@ pub fn check_header(reply: &Header) -> Result<(), Unusable> {
     if reply.transmit_ts.diff_secs(reply.receive_ts) < 0.0 {
         return Err(Unusable::TransmitBeforeReceive);
     }
-    if reply.reference_ts.diff_secs(reply.transmit_ts) > 0.0 {
+    // A zero reference time means "unknown" (ntpsec serving in orphan mode
+    // with `disable ntp` never sets it); only a known one can be wrong.
+    if !reply.reference_ts.is_zero() && reply.reference_ts.diff_secs(reply.transmit_ts) > 0.0 {
         return Err(Unusable::ReferenceAfterTransmit);
     }
     let dispersion = reply.root_delay.as_secs_f64() / 2.0 + reply.root_dispersion.as_secs_f64();
@@ -286,6 +298,12 @@ mod tests {
         assert_eq!(check_header(&leap3), Err(Unusable::Unsynchronized));
         let s16 = Header { stratum: 16, ..ok };
         assert_eq!(check_header(&s16), Err(Unusable::BadStratum(16)));
+        let s0 = Header {
+            stratum: 0,
+            reference_id: RefId([0; 4]),
+            ..ok
+        };
+        assert_eq!(check_header(&s0), Err(Unusable::BadStratum(0)));
         let no_xmt = Header {
             transmit_ts: NtpTimestamp::ZERO,
             ..ok

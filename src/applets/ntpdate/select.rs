@@ -182,8 +182,14 @@ fn sanity(f: &Filtered) -> Result<(), Dropped> {
     if reply.leap == crate::proto::Leap::Unsynchronized {
         return Err(Dropped::NotInSync);
     }
+    // A zero reference time is "unknown" (ntpsec in orphan mode never sets
+    // it): nothing to check. Classic ntpdate would drop such a server as too
+    // long without sync; ntpsec's own ntpdig takes it, and so do we.
+    if reply.reference_ts == NtpTimestamp::ZERO {
+        return Ok(());
+    }
     let age = reply.transmit_ts.diff_secs(reply.reference_ts);
-    if reply.reference_ts == NtpTimestamp::ZERO || age < 0.0 {
+    if age < 0.0 {
         return Err(Dropped::VeryBroken);
     }
     if age >= MAX_REFERENCE_AGE {

@@ -14,7 +14,7 @@
 #   - runs each program's --version / --help once as a smoke check.
 # Idempotent: a second run finds the stamp file and returns at once.
 #
-#   PEERS_DIR   where to put everything (default: target/peers of the project)
+#   PEERS_DIR   where to put everything (default: target/peers; relative = to the project)
 #   PYTHON      the interpreter for ntpsec's Python tools (default: /usr/bin/python3,
 #               Debian's 3.11, which python3-ntp is built for; not a pyenv shim)
 #   FORCE=1     ignore the stamp and check everything again
@@ -24,7 +24,7 @@ set -euo pipefail
 
 ROOT=$(cd -- "$(dirname -- "${BASH_SOURCE[0]}")/.." && pwd)
 PEERS_DIR=${PEERS_DIR:-$ROOT/target/peers}
-case $PEERS_DIR in /*) ;; *) PEERS_DIR=$PWD/$PEERS_DIR ;; esac
+case $PEERS_DIR in /*) ;; *) PEERS_DIR=$ROOT/$PEERS_DIR ;; esac   # like the tests: relative to the project
 PYTHON=${PYTHON:-/usr/bin/python3}
 FORCE=${FORCE:-0}
 
@@ -126,9 +126,11 @@ if [ -n "$wanted" ]; then
   for l in $wanted; do extract "$l" "$DEPLIBS/$l"; done
 fi
 # The library folders of deplibs/, for LD_LIBRARY_PATH (empty when nothing was missing).
-lib_path=""
+lib_path=""; lib_path_in_launcher=""
 for d in "$DEPLIBS"/*/lib/*-linux-gnu "$DEPLIBS"/*/usr/lib/*-linux-gnu; do
-  [ -d "$d" ] && lib_path="$lib_path${lib_path:+:}$d"
+  [ -d "$d" ] || continue
+  lib_path="$lib_path${lib_path:+:}$d"
+  lib_path_in_launcher="$lib_path_in_launcher${lib_path_in_launcher:+:}\$P/${d#"$PEERS_DIR"/}"
 done
 
 # ---- launchers ----------------------------------------------------------------
@@ -141,7 +143,7 @@ NTP_LIB=$(cd "$PEERS_DIR" && compgen -G 'python3-ntp/usr/lib/*-linux-gnu/ntp' | 
   || die "python3-ntp has no libntpc folder"
 lib_line="# (every library the peers need is installed on this machine)"
 [ -z "$lib_path" ] \
-  || lib_line="LD_LIBRARY_PATH=\"$lib_path\${LD_LIBRARY_PATH:+:\$LD_LIBRARY_PATH}\"; export LD_LIBRARY_PATH"
+  || lib_line="LD_LIBRARY_PATH=\"$lib_path_in_launcher\${LD_LIBRARY_PATH:+:\$LD_LIBRARY_PATH}\"; export LD_LIBRARY_PATH"
 launcher() {  # launcher NAME BODY : bin/NAME runs BODY with P=PEERS_DIR
   cat > "$BIN.tmp/$1" <<EOF
 #!/bin/sh

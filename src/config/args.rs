@@ -22,7 +22,8 @@ impl<'a> Args<'a> {
         self.directive
     }
 
-    pub fn next(&mut self) -> Option<&'a str> {
+    /// Takes the next word.
+    pub fn next_word(&mut self) -> Option<&'a str> {
         let word = self.words.get(self.at)?;
         self.at += 1;
         Some(word.as_str())
@@ -38,7 +39,7 @@ impl<'a> Args<'a> {
 
     /// The next word, which must be there: `what` names it in the error.
     pub fn required(&mut self, what: &str) -> Result<&'a str, String> {
-        self.next()
+        self.next_word()
             .ok_or_else(|| format!("{}: missing {what}", self.directive))
     }
 
@@ -77,7 +78,7 @@ impl<'a> Args<'a> {
 
     /// The value of `option` as text.
     pub fn value_text(&mut self, option: &str) -> Result<&'a str, String> {
-        self.next()
+        self.next_word()
             .ok_or_else(|| format!("{} {option}: missing value", self.directive))
     }
 

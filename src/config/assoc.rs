@@ -71,7 +71,7 @@ fn parse_options(
 ) -> Result<AssociationOptions, String> {
     let keyword = kind.keyword();
     let mut o = AssociationOptions::default();
-    while let Some(word) = args.next() {
+    while let Some(word) = args.next_word() {
         match word {
             "prefer" => o.prefer = true,
             "iburst" => o.iburst = true,
@@ -123,7 +123,7 @@ pub fn parse_fudge(
     let word = args.required("reference clock address (127.127.TYPE.UNIT)")?;
     let (host, port) = parse_host_port(word).map_err(|e| format!("fudge: {e}"))?;
     let mut fudge = Fudge::default();
-    while let Some(option) = args.next() {
+    while let Some(option) = args.next_word() {
         match option {
             "time1" => fudge.time1 = Some(args.float("time1")?),
             "time2" => fudge.time2 = Some(args.float("time2")?),

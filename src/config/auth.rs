@@ -48,7 +48,7 @@ impl std::fmt::Debug for Key {
 /// `trustedkey 1 2 (10 ... 20)`: key IDs, with ranges.
 pub fn parse_trustedkey(args: &mut Args) -> Result<Vec<u32>, String> {
     let mut ids = Vec::new();
-    while let Some(word) = args.next() {
+    while let Some(word) = args.next_word() {
         if word == "(" || word.starts_with('(') {
             let first = word.trim_start_matches('(');
             let first = if first.is_empty() {
@@ -57,12 +57,12 @@ pub fn parse_trustedkey(args: &mut Args) -> Result<Vec<u32>, String> {
                 first
             };
             let start = key_id(first)?;
-            if args.next() != Some("...") {
+            if args.next_word() != Some("...") {
                 return Err("trustedkey: a range is written (FIRST ... LAST)".into());
             }
             let last = args.required("range end")?;
             let last = last.strip_suffix(')').map_or_else(
-                || match args.next() {
+                || match args.next_word() {
                     Some(")") => Ok(last),
                     _ => Err("trustedkey: a range is written (FIRST ... LAST)".to_string()),
                 },

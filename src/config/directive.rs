@@ -124,14 +124,14 @@ pub fn apply(
         "interface" | "nic" => config.interfaces.push(parse_interface(&mut args)?),
         "broadcastclient" => {
             if args.peek() == Some("novolley") {
-                args.next();
+                args.next_word();
             }
             args.finish()?;
             warnings.push(not_yet("broadcastclient", "broadcast client mode"));
         }
         "multicastclient" | "manycastserver" => {
             let mut addrs: Vec<std::net::IpAddr> = Vec::new();
-            while let Some(word) = args.next() {
+            while let Some(word) = args.next_word() {
                 addrs
                     .push(word.parse().map_err(|_| {
                         format!("{keyword}: \"{word}\" is not a multicast address")

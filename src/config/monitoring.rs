@@ -24,7 +24,7 @@ const LOG_TYPES: &[&str] = &["info", "events", "statistics", "status", "all"];
 
 pub fn parse_statistics(args: &mut Args) -> Result<Vec<String>, String> {
     let mut names = Vec::new();
-    while let Some(word) = args.next() {
+    while let Some(word) = args.next_word() {
         if !STATISTICS.contains(&word) {
             return Err(format!(
                 "statistics: unknown statistics \"{word}\" (one of {})",
@@ -51,7 +51,7 @@ pub fn parse_filegen(args: &mut Args) -> Result<Filegen, String> {
         link: None,
         enable: None,
     };
-    while let Some(word) = args.next() {
+    while let Some(word) = args.next_word() {
         match word {
             "file" => g.file = Some(args.value_text("file")?.to_string()),
             "type" => {
@@ -76,7 +76,7 @@ pub fn parse_filegen(args: &mut Args) -> Result<Filegen, String> {
 
 pub fn parse_logconfig(args: &mut Args) -> Result<Vec<String>, String> {
     let mut items = Vec::new();
-    while let Some(word) = args.next() {
+    while let Some(word) = args.next_word() {
         let bare = word.trim_start_matches(['=', '+', '-']);
         if !is_log_item(bare) {
             return Err(format!(

@@ -116,7 +116,7 @@ pub fn parse_restrict(args: &mut Args) -> Result<Restriction, String> {
         _ => parse_address_target(what, family)?,
     };
     if args.peek() == Some("mask") {
-        args.next();
+        args.next_word();
         let mask_word = args.value_text("mask")?;
         target = match target {
             RestrictTarget::Network { addr, .. } => {
@@ -136,7 +136,7 @@ pub fn parse_restrict(args: &mut Args) -> Result<Restriction, String> {
     }
     let mut flags = RestrictFlags::default();
     let mut ippeerlimit = None;
-    while let Some(word) = args.next() {
+    while let Some(word) = args.next_word() {
         if let Some(bit) = RestrictFlags::from_word(word) {
             flags.0 |= bit;
             continue;
@@ -221,7 +221,7 @@ pub fn parse_discard(args: &mut Args, discard: &mut Discard) -> Result<(), Strin
     if args.is_empty() {
         return Err("discard: expected average, minimum or monitor".into());
     }
-    while let Some(word) = args.next() {
+    while let Some(word) = args.next_word() {
         match word {
             // log2 seconds; classic accepts 0 to 16 (65536 s).
             "average" => discard.average = args.value_in("average", 0..=16)?,

@@ -16,7 +16,7 @@ pub fn parse_tinker(args: &mut Args, t: &mut Tinker) -> Result<(), String> {
     if args.is_empty() {
         return Err("tinker: expected at least one of allan, dispersion, freq, huffpuff, panic, step, stepback, stepfwd, stepout, tick".into());
     }
-    while let Some(word) = args.next() {
+    while let Some(word) = args.next_word() {
         let value = Some(match word {
             "allan" | "dispersion" | "freq" | "huffpuff" | "panic" | "step" | "stepback"
             | "stepfwd" | "stepout" | "tick" => args.float(word)?,
@@ -48,7 +48,7 @@ pub fn parse_tos(args: &mut Args, t: &mut Tos) -> Result<(), String> {
             "tos: expected at least one option (orphan, minclock, minsane, maxdist, ...)".into(),
         );
     }
-    while let Some(word) = args.next() {
+    while let Some(word) = args.next_word() {
         match word {
             "beacon" => t.beacon = Some(args.float(word)?),
             "ceiling" => t.ceiling = Some(args.value_in(word, 1..=MAX_STRATUM)?),
@@ -102,7 +102,7 @@ pub fn parse_enable(args: &mut Args, on: bool, flags: &mut SystemFlags) -> Resul
             args.directive()
         ));
     }
-    while let Some(word) = args.next() {
+    while let Some(word) = args.next_word() {
         match word {
             "auth" => flags.auth = on,
             "bclient" => flags.bclient = on,
@@ -129,7 +129,7 @@ pub fn parse_mru(args: &mut Args, m: &mut MruLimits) -> Result<(), String> {
     if args.is_empty() {
         return Err("mru: expected maxdepth, mindepth, maxage, maxmem, ...".into());
     }
-    while let Some(word) = args.next() {
+    while let Some(word) = args.next_word() {
         let value = args.value_in(word, 0..=u32::MAX)?;
         match word {
             "maxdepth" => m.maxdepth = Some(value),

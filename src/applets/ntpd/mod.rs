@@ -1,26 +1,319 @@
-//! `ntpd`: The NTP daemon: synchronise the clock and serve time.
+//! `ntpd`: the NTP daemon.
+//!
+//! Part 1 (this module): the command line, ntp.conf, the sockets and the
+//! poll loop, and the server side (replies, restrict, rate limiting, the
+//! local clock driver, orphan mode). Part 2 will plug the clock-
+//! synchronising engine into `engine::Engine`; until then the options and
+//! directives that need it say so instead of doing nothing.
+
+pub mod cli;
+mod daemon;
+pub mod engine;
+pub mod listen;
+pub mod log;
+mod privs;
+pub mod serve;
+pub mod server;
+mod signals;
+pub mod time;
 
 use std::ffi::OsString;
+use std::net::IpAddr;
+use std::path::PathBuf;
 
-use clap::{Arg, ArgAction, Command};
+use cli::Options;
+use engine::StandaloneEngine;
+use log::Logger;
+use server::{AccessTable, Mru, Responder};
 
-pub fn command() -> Command {
-    Command::new("ntpd")
-        .version(env!("CARGO_PKG_VERSION"))
-        .about("The NTP daemon: synchronise the clock and serve time")
-        .arg(
-            Arg::new("args")
-                .action(ArgAction::Append)
-                .num_args(0..)
-                .trailing_var_arg(true)
-                .allow_hyphen_values(true)
-                .help("Arguments (this applet is not built yet)"),
-        )
+use crate::clock::{ClockError, LinuxClock};
+use crate::config::{self, Config, Loaded, Target, DEFAULT_CONFIG_PATH, NTP_PORT};
+
+pub fn command() -> clap::Command {
+    cli::command()
 }
 
 pub fn run(args: Vec<OsString>) -> i32 {
-    if let Err(status) = crate::applets::parse_args(command(), args, 1) {
-        return status;
+    let matches = match crate::applets::parse_args(command(), args.clone(), 1) {
+        Ok(m) => m,
+        Err(status) => return status,
+    };
+    let options = Options::from_matches(&matches, &args);
+    let conffile = options
+        .conffile
+        .clone()
+        .unwrap_or_else(|| PathBuf::from(DEFAULT_CONFIG_PATH));
+    let mut loaded = config::load_file(&conffile);
+    apply_command_line(&options, &mut loaded);
+
+    if options.check {
+        for d in &loaded.diagnostics.items {
+            eprintln!("{d}");
+        }
+        return i32::from(loaded.diagnostics.has_errors());
     }
-    crate::applets::not_built("ntpd", 5)
+    if loaded.diagnostics.has_errors() {
+        for d in &loaded.diagnostics.items {
+            eprintln!("ntpd: {d}");
+        }
+        eprintln!(
+            "ntpd: not started: fix the errors above (ntpd --check -c {} lists them)",
+            conffile.display()
+        );
+        return 1;
+    }
+    if options.quit {
+        eprintln!("ntpd: -q (set the clock once and exit) is not implemented yet: clock synchronisation comes with ntpd part 2");
+        return 1;
+    }
+    match start(&options, loaded.config, &loaded.diagnostics) {
+        Ok(status) => status,
+        Err(message) => {
+            eprintln!("ntpd: {message}");
+            1
+        }
+    }
+}
+
+/// Command-line options override ntp.conf, as in classic ntpd.
+fn apply_command_line(o: &Options, loaded: &mut Loaded) {
+    let c = &mut loaded.config;
+    if let Some(path) = &o.driftfile {
+        c.driftfile = Some(config::Driftfile {
+            path: path.clone(),
+            tolerance: None,
+        });
+    }
+    if let Some(path) = &o.keyfile {
+        c.keys = Some(path.clone());
+        match config::auth::read_keys_file(path, &mut loaded.diagnostics) {
+            Ok(keys) => c.keyring = keys,
+            Err(e) => loaded.diagnostics.warning(
+                path,
+                0,
+                format!(
+                    "keys file: {}; running without keys",
+                    config::auth::os_message(&e)
+                ),
+            ),
+        }
+    }
+    if let Some(path) = &o.logfile {
+        c.logfile = Some(path.clone());
+    }
+    if let Some(path) = &o.pidfile {
+        c.pidfile = Some(path.clone());
+    }
+    if let Some(path) = &o.statsdir {
+        c.statsdir = Some(path.clone());
+    }
+    c.trusted_keys.extend(&o.trusted_keys);
+    if let Some(auth) = o.auth_required {
+        c.flags.auth = auth;
+    }
+    if let Some(port) = o.port {
+        c.port = Some(port);
+    }
+}
+
+fn open_log(o: &Options, config: &Config) -> Result<Logger, String> {
+    match &config.logfile {
+        Some(path) => Logger::file(path, o.debug).map_err(|e| {
+            format!(
+                "cannot open log file {}: {}",
+                path.display(),
+                config::auth::os_message(&e)
+            )
+        }),
+        None if o.foreground => Ok(Logger::stderr(o.debug)),
+        None => Ok(Logger::syslog(o.debug)),
+    }
+}
+
+/// Everything from opening the log to the end of the loop.
+fn start(o: &Options, config: Config, diagnostics: &config::Diagnostics) -> Result<i32, String> {
+    let mut log = open_log(o, &config)?;
+    log.notice(&format!(
+        "ntpd ntpbox-{}: Starting",
+        env!("CARGO_PKG_VERSION")
+    ));
+    log.info(&format!("Command line: {}", o.command_line));
+    for d in diagnostics.warnings() {
+        log.warning(&d.to_string());
+    }
+    check_clock_control(&config, o, &mut log)?;
+    if o.nice {
+        // SAFETY: setpriority with constant arguments.
+        if unsafe { libc::setpriority(libc::PRIO_PROCESS, 0, -20) } != 0 {
+            log.warning(&format!(
+                "-N: cannot raise the priority: {}",
+                std::io::Error::last_os_error()
+            ));
+        }
+    }
+
+    let precision = time::measure_precision();
+    log.info(&format!(
+        "proto: precision = {:.3} usec ({precision})",
+        2f64.powi(i32::from(precision)) * 1e6
+    ));
+    let responder = build_responder(&config, &mut log);
+
+    let port = config.port.unwrap_or(NTP_PORT);
+    let limits = listen::ListenLimits {
+        ipv4_only: o.ipv4_only,
+        ipv6_only: o.ipv6_only,
+        no_virtual: o.no_virtual_ips,
+    };
+    let (listeners, lines) = listen::open(&listen::candidates(), &config.interfaces, limits, port);
+    for (ok, line) in &lines {
+        if *ok {
+            log.info(line);
+        } else {
+            log.warning(line);
+        }
+    }
+    if !listeners.iter().any(|l| l.serve) {
+        let reason = format!("no address to serve on port {port} (see the log)");
+        log.error(&reason);
+        return Err(reason);
+    }
+
+    let mut readiness = if o.foreground {
+        daemon::Readiness::none()
+    } else {
+        match daemon::daemonize() {
+            Ok(r) => r,
+            Err(parent_status) => return Ok(parent_status),
+        }
+    };
+    let result = serve(
+        o,
+        &config,
+        precision,
+        responder,
+        &listeners,
+        &mut log,
+        &mut readiness,
+    );
+    if let Err(reason) = &result {
+        log.error(reason);
+        readiness.failed(reason);
+    }
+    result
+}
+
+/// With clock control on (no `disable ntp`) ntpd must be able to adjust
+/// the clock; part 1 then still leaves it alone, and says so.
+fn check_clock_control(config: &Config, o: &Options, log: &mut Logger) -> Result<(), String> {
+    if o.panicgate || o.slew_only {
+        log.warning("-g/-x: clock discipline is not implemented yet (ntpd part 2); the option has no effect");
+    }
+    if !config.flags.ntp {
+        privs::drop_clock_capability().map_err(|e| format!("cannot drop CAP_SYS_TIME: {e}"))?;
+        if privs::has_capability(privs::CAP_SYS_TIME) {
+            return Err("CAP_SYS_TIME is still effective after dropping it".into());
+        }
+        log.notice(
+            "disable ntp: the clock is never adjusted; serving time only, without CAP_SYS_TIME",
+        );
+        return Ok(());
+    }
+    match LinuxClock::realtime().probe_write_permission() {
+        Ok(()) => {
+            log.warning("clock discipline is not implemented yet (ntpd part 2): the clock is not adjusted; serving time only");
+            Ok(())
+        }
+        Err(ClockError::PermissionDenied(_)) => Err(
+            "cannot adjust the clock: Operation not permitted (needs CAP_SYS_TIME: run as root, or put \"disable ntp\" in ntp.conf to serve time without touching the clock)".to_string(),
+        ),
+        Err(e) => Err(e.to_string()),
+    }
+}
+
+fn build_responder(config: &Config, log: &mut Logger) -> Responder {
+    let resolve = |name: &str| -> Result<Vec<IpAddr>, String> {
+        use std::net::ToSocketAddrs;
+        (name, 0)
+            .to_socket_addrs()
+            .map(|it| it.map(|a| a.ip()).collect())
+            .map_err(|e| e.to_string())
+    };
+    let (access, problems) = AccessTable::build(&config.restrictions, resolve);
+    for p in problems {
+        log.warning(&format!("{}: {}", p.origin, p.message));
+    }
+    let mru = config
+        .flags
+        .monitor
+        .then(|| Mru::with_capacity(Mru::capacity_for(&config.mru)));
+    if mru.is_none()
+        && config
+            .restrictions
+            .iter()
+            .any(|r| r.flags.contains(config::RestrictFlags::LIMITED))
+    {
+        log.warning("restrict ... limited has no effect with \"disable monitor\"");
+    }
+    Responder::new(access, mru, config.discard)
+}
+
+#[allow(clippy::too_many_arguments)]
+fn serve(
+    o: &Options,
+    config: &Config,
+    precision: i8,
+    mut responder: Responder,
+    listeners: &[listen::Listener],
+    log: &mut Logger,
+    readiness: &mut daemon::Readiness,
+) -> Result<i32, String> {
+    let _pidfile = match &config.pidfile {
+        Some(path) => Some(daemon::Pidfile::write(path).map_err(|e| {
+            format!(
+                "cannot write pidfile {}: {}",
+                path.display(),
+                config::auth::os_message(&e)
+            )
+        })?),
+        None => None,
+    };
+    if let Some(dir) = &o.jaildir {
+        privs::chroot(dir).map_err(|e| format!("-i {}: {e}", dir.display()))?;
+    }
+    if let Some(user) = &o.user {
+        let keep: &[u32] = if config.flags.ntp {
+            &[privs::CAP_SYS_TIME]
+        } else {
+            &[]
+        };
+        privs::switch_user(user, keep)?;
+    }
+    let signals = signals::StopSignals::install().map_err(|e| format!("signals: {e}"))?;
+    for source in config.network_sources() {
+        if let Target::Network { host, .. } = &source.target {
+            log.warning(&format!(
+                "{} {host} ({}): polling servers is not implemented yet (ntpd part 2); not used",
+                source.kind.keyword(),
+                source.origin
+            ));
+        }
+    }
+    log.notice("0.0.0.0 c016 06 restart");
+    readiness.ready();
+
+    let mut engine = StandaloneEngine::new(config, precision);
+    let signal = serve::Loop::new(listeners, &mut responder, &mut engine, log).run(&signals);
+    let c = responder.counters;
+    log.notice(&format!(
+        "ntpd exiting on signal {signal} ({}): {} requests, {} replies, {} kiss-o'-death, {} malformed, {} rate-limited, {} refused",
+        signals::name(signal),
+        c.received,
+        c.replied,
+        c.kod_sent,
+        c.malformed,
+        c.rate_limited,
+        c.refused + c.ignored
+    ));
+    Ok(0)
 }

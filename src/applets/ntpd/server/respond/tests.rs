@@ -1,0 +1,225 @@
+use std::net::SocketAddr;
+
+use super::*;
+use crate::config::parse_str;
+use crate::proto::NtpShort;
+
+fn responder(conf: &str) -> Responder {
+    let loaded = parse_str(conf, std::path::Path::new("t.conf"));
+    assert!(!loaded.diagnostics.has_errors());
+    let (access, _) = AccessTable::build(&loaded.config.restrictions, |_| Err("no DNS".into()));
+    Responder::new(access, Some(Mru::with_capacity(64)), loaded.config.discard)
+}
+
+fn local_stratum_10() -> SystemState {
+    SystemState {
+        leap: Leap::NoWarning,
+        stratum: 10,
+        precision: -23,
+        root_delay: NtpShort::from_bits(0),
+        root_dispersion: NtpShort::from_bits(0x0000_0290),
+        refid: RefId(*b"LOCL"),
+        reference_time: NtpTimestamp::from_bits(0xecc0_0000_0000_0000),
+    }
+}
+
+fn request(version: u8, transmit: u64) -> [u8; 48] {
+    let mut h = Header::client_request(version, NtpTimestamp::from_bits(transmit));
+    h.poll = 6;
+    h.encode()
+}
+
+fn from(addr: &str) -> SocketAddr {
+    addr.parse().unwrap()
+}
+
+const RX: NtpTimestamp = NtpTimestamp::from_bits(0xecc0_1234_8000_0000);
+
+#[test]
+fn a_client_request_gets_a_server_reply_of_its_own_version() {
+    let mut r = responder("");
+    let sys = local_stratum_10();
+    for version in 1..=4 {
+        let mut out = [0u8; MAX_REPLY_LEN];
+        let outcome = r.respond(
+            &request(version, 0xdead_beef_0000_0001),
+            from("127.0.0.1:40000"),
+            RX,
+            0.0,
+            &sys,
+            &mut out,
+        );
+        assert_eq!(
+            outcome,
+            Outcome::Reply {
+                len: 48,
+                stamp: true
+            }
+        );
+        let reply = Header::decode(&out).unwrap();
+        assert_eq!(reply.version, version);
+        assert_eq!(reply.mode, Mode::Server);
+        assert_eq!(reply.leap, Leap::NoWarning);
+        assert_eq!(reply.stratum, 10);
+        assert_eq!(reply.poll, 6);
+        assert_eq!(reply.precision, -23);
+        assert_eq!(reply.reference_id, RefId(*b"LOCL"));
+        assert_eq!(reply.reference_ts, sys.reference_time);
+        assert_eq!(reply.root_dispersion, sys.root_dispersion);
+        assert_eq!(
+            reply.origin_ts,
+            NtpTimestamp::from_bits(0xdead_beef_0000_0001)
+        );
+        assert_eq!(reply.receive_ts, RX);
+    }
+    assert_eq!(r.counters.replied, 4);
+}
+
+#[test]
+fn unsynchronised_replies_say_so() {
+    let mut r = responder("");
+    let mut out = [0u8; MAX_REPLY_LEN];
+    r.respond(
+        &request(4, 1),
+        from("127.0.0.1:1"),
+        RX,
+        0.0,
+        &SystemState::unsynchronised(-20),
+        &mut out,
+    );
+    let reply = Header::decode(&out).unwrap();
+    assert_eq!(reply.leap, Leap::Unsynchronized);
+    assert_eq!(reply.stratum, 16);
+    assert_eq!(reply.reference_id, RefId(*b"INIT"));
+    assert_eq!(reply.reference_ts, NtpTimestamp::ZERO);
+}
+
+#[test]
+fn the_transmit_timestamp_is_stamped_last() {
+    let mut out = server_reply(
+        &Header::client_request(4, NtpTimestamp::from_bits(5)),
+        RX,
+        &local_stratum_10(),
+    )
+    .encode();
+    stamp_transmit(&mut out, NtpTimestamp::from_bits(0x0102_0304_0506_0708));
+    assert_eq!(
+        Header::decode(&out).unwrap().transmit_ts.bits(),
+        0x0102_0304_0506_0708
+    );
+}
+
+#[test]
+fn malformed_packets_are_dropped_and_counted() {
+    let mut r = responder("");
+    let sys = local_stratum_10();
+    let mut out = [0u8; MAX_REPLY_LEN];
+    let mut bad_version = request(4, 1);
+    bad_version[0] = 0x3b;
+    let mut long = vec![0x23u8; 48];
+    long.extend_from_slice(&[0xff; 100]);
+    for bytes in [
+        &[][..],
+        &[0x23; 47][..],
+        &bad_version[..],
+        &long[..],
+        &[0u8; 48][..],
+    ] {
+        assert_eq!(
+            r.respond(bytes, from("127.0.0.1:1"), RX, 0.0, &sys, &mut out),
+            Outcome::Drop(DropReason::Malformed)
+        );
+    }
+    assert_eq!(r.counters.malformed, 5);
+}
+
+#[test]
+fn restrict_flags_refuse_service() {
+    let mut r = responder(
+        "restrict default ignore\nrestrict 127.0.0.1\nrestrict 127.0.0.2 noserve\n\
+         restrict 127.0.0.3 notrust\nrestrict 127.0.0.4 version\nrestrict 127.0.0.5 nomodify notrap nopeer noquery\n",
+    );
+    let sys = local_stratum_10();
+    let mut out = [0u8; MAX_REPLY_LEN];
+    let mut ask = |addr: &str, version: u8| {
+        r.respond(&request(version, 1), from(addr), RX, 0.0, &sys, &mut out)
+    };
+    assert!(matches!(ask("127.0.0.1:5", 4), Outcome::Reply { .. }));
+    assert_eq!(ask("127.0.0.9:5", 4), Outcome::Drop(DropReason::Ignored));
+    assert_eq!(ask("127.0.0.2:5", 4), Outcome::Drop(DropReason::NoServe));
+    assert_eq!(ask("127.0.0.3:5", 4), Outcome::Drop(DropReason::NotTrusted));
+    assert_eq!(
+        ask("127.0.0.4:5", 3),
+        Outcome::Drop(DropReason::WrongVersion)
+    );
+    assert!(matches!(ask("127.0.0.4:5", 4), Outcome::Reply { .. }));
+    assert!(matches!(ask("127.0.0.5:5", 4), Outcome::Reply { .. }));
+}
+
+#[test]
+fn limited_clients_get_one_rate_kiss_then_silence() {
+    let mut r = responder("restrict default limited kod\nrestrict 127.0.0.7 limited\n");
+    let sys = local_stratum_10();
+    let mut out = [0u8; MAX_REPLY_LEN];
+    let mut outcomes = Vec::new();
+    for i in 0..5 {
+        outcomes.push(r.respond(
+            &request(4, 77),
+            from("127.0.0.6:9"),
+            RX,
+            f64::from(i) * 0.1,
+            &sys,
+            &mut out,
+        ));
+        if i == 1 {
+            let kiss = Header::decode(&out).unwrap();
+            assert_eq!((kiss.leap, kiss.stratum), (Leap::Unsynchronized, 0));
+            assert_eq!(kiss.reference_id, RefId(*b"RATE"));
+            assert_eq!(kiss.origin_ts.bits(), 77);
+            assert_eq!(kiss.transmit_ts.bits(), 77);
+            assert_eq!(kiss.poll, 6);
+        }
+    }
+    assert!(matches!(outcomes[0], Outcome::Reply { stamp: true, .. }));
+    assert_eq!(
+        outcomes[1],
+        Outcome::Reply {
+            len: 48,
+            stamp: false
+        }
+    );
+    assert!(outcomes[2..]
+        .iter()
+        .all(|o| *o == Outcome::Drop(DropReason::RateLimited)));
+    // Without kod: dropped silently.
+    r.respond(&request(4, 1), from("127.0.0.7:9"), RX, 0.0, &sys, &mut out);
+    assert_eq!(
+        r.respond(&request(4, 1), from("127.0.0.7:9"), RX, 0.1, &sys, &mut out),
+        Outcome::Drop(DropReason::RateLimited)
+    );
+    assert_eq!(r.counters.kod_sent, 1);
+}
+
+#[test]
+fn signed_requests_get_a_crypto_nak_and_other_modes_pass() {
+    let mut r = responder("");
+    let sys = local_stratum_10();
+    let mut out = [0u8; MAX_REPLY_LEN];
+    let mut signed = request(4, 1).to_vec();
+    signed.extend_from_slice(&1u32.to_be_bytes());
+    signed.extend_from_slice(&[0xaa; 16]);
+    assert_eq!(
+        r.respond(&signed, from("127.0.0.1:1"), RX, 0.0, &sys, &mut out),
+        Outcome::Reply {
+            len: 52,
+            stamp: true
+        }
+    );
+    assert_eq!(&out[48..52], &[0, 0, 0, 0]);
+    let mut server_mode = request(4, 1);
+    server_mode[0] = 0x24;
+    assert_eq!(
+        r.respond(&server_mode, from("127.0.0.1:1"), RX, 0.0, &sys, &mut out),
+        Outcome::Pass
+    );
+}

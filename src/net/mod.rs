@@ -11,6 +11,7 @@
 //! No async runtime and no threads: ntpdate and ntpd each drive their
 //! sockets from one poll loop.
 
+pub mod batch;
 mod poll;
 mod udp;
 

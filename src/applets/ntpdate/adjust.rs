@@ -3,7 +3,7 @@
 
 use super::options::Correction;
 use super::report::{self, Action};
-use crate::clock::{Clock, ClockError};
+use crate::clock::{Clock, ClockError, SLEW_RATE};
 
 /// Classic NTPDATE_THRESHOLD: offsets of at least half a second are stepped,
 /// smaller ones slewed, so the clock never jumps for a small error and never
@@ -26,6 +26,16 @@ pub fn apply(clock: &mut impl Clock, action: Action, offset: f64) -> Result<(), 
         Action::Step => clock.step(offset),
         Action::Adjust => clock.slew(offset),
     }
+}
+
+/// -v after a slew: `adjtime: 0.300000 s left to slew (about 600 s at 500 ppm)`.
+pub fn slew_progress(left: f64) -> String {
+    format!(
+        "adjtime: {} s left to slew (about {:.0} s at {:.0} ppm)",
+        report::offset(left),
+        left.abs() / SLEW_RATE,
+        SLEW_RATE * 1e6
+    )
 }
 
 /// The one line that says why the clock was not set.
@@ -65,6 +75,14 @@ mod tests {
         assert_eq!(choose(Correction::ByThreshold, -0.5), Action::Step);
         assert_eq!(choose(Correction::AlwaysStep, 0.001), Action::Step);
         assert_eq!(choose(Correction::AlwaysSlew, 100.0), Action::Adjust);
+    }
+
+    #[test]
+    fn slew_progress_names_the_time_it_takes() {
+        assert_eq!(
+            slew_progress(0.3),
+            "adjtime: 0.300000 s left to slew (about 600 s at 500 ppm)"
+        );
     }
 
     #[test]

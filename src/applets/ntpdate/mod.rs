@@ -18,7 +18,7 @@ mod select;
 use std::ffi::OsString;
 use std::io::{self, Write};
 
-use crate::clock::LinuxClock;
+use crate::clock::{Clock, LinuxClock};
 use crate::proto::KissCode;
 use log::Log;
 use options::{Options, NTP_PORT};
@@ -125,8 +125,17 @@ fn ntpdate(opts: &Options, log: &Log) -> Result<(), String> {
     };
     let action = adjust::choose(opts.correction, best.offset);
     if opts.sets_clock() {
-        adjust::apply(&mut LinuxClock::realtime(), action, best.offset)
+        let mut clock = LinuxClock::realtime();
+        adjust::apply(&mut clock, action, best.offset)
             .map_err(|e| adjust::failure_message(action, best.offset, &e))?;
+        log.notice(&report::result_line(action, server.addr, best.offset));
+        if opts.verbose && action == report::Action::Adjust {
+            // What the kernel says is left to slew (ADJ_OFFSET_SS_READ).
+            if let Ok(left) = clock.slew_remaining() {
+                log.notice(&adjust::slew_progress(left));
+            }
+        }
+        return Ok(());
     }
     log.notice(&report::result_line(action, server.addr, best.offset));
     Ok(())

@@ -7,8 +7,9 @@
 # directory); the only change outside it is the apt install of missing tools.
 #  1. apt-installs qemu-system-x86, cpio, kmod and file when missing (no
 #     recommends; `apt-get update` first when the package lists are empty).
-#  2. `apt-get download`s the Debian kernel behind linux-image-amd64 and
-#     busybox-static and only *extracts* them under $VMTEST_DIR/root: no kernel
+#  2. `apt-get download`s the Debian kernel behind linux-image-amd64,
+#     busybox-static and util-linux-extra (util-linux's hwclock, which the
+#     hwclock tests compare against) and only *extracts* them under $VMTEST_DIR/root: no kernel
 #     is installed on the host, /boot and update-initramfs are left alone.
 #  3. runs depmod there (the .deb has no modules.dep), extracts the
 #     uncompressed vmlinux (booted through PVH: no in-guest decompression,
@@ -44,6 +45,10 @@ KVER=${kpkg#linux-image-}
 cd "$VMDIR/debs"
 ls "$kpkg"_*.deb > /dev/null 2>&1 || apt-get download "$kpkg"
 ls busybox-static_*.deb > /dev/null 2>&1 || apt-get download busybox-static
+# util-linux's hwclock, the reference the hwclock VM tests compare against
+ls util-linux-extra_*.deb > /dev/null 2>&1 || apt-get download util-linux-extra
+[ -x "$VMDIR/util-linux/sbin/hwclock" ] ||
+	dpkg-deb -x "$(ls util-linux-extra_*.deb | tail -1)" "$VMDIR/util-linux"
 if [ ! -f "$VMDIR/root/boot/vmlinuz-$KVER" ]; then
 	dpkg-deb -x "$(ls "$kpkg"_*.deb | tail -1)" "$VMDIR/root"
 	depmod -b "$VMDIR/root" "$KVER"
@@ -58,6 +63,7 @@ VMTEST_KVER=$KVER
 VMTEST_MODROOT=$VMDIR/root
 VMTEST_BUSYBOX=$VMDIR/root/bin/busybox
 VMTEST_KERNEL=$VMDIR/vmlinux-$KVER
+VMTEST_UTIL_LINUX_HWCLOCK=$VMDIR/util-linux/sbin/hwclock
 ENV
 mv "$VMDIR/env.tmp" "$VMDIR/env"
 cat "$VMDIR/env"

@@ -156,6 +156,16 @@ impl VmResult {
         assert_eq!(self.status, 0, "the guest script failed\n{}", self.report());
     }
 
+    /// The rest of the guest output line that starts with `KEY ` (a script
+    /// reports values as `echo "KEY $value"`). Fails the test when there is
+    /// no such line.
+    pub fn value(&self, key: &str) -> &str {
+        self.output
+            .lines()
+            .find_map(|l| l.strip_prefix(key)?.strip_prefix(' '))
+            .unwrap_or_else(|| panic!("no `{key} ...` line in the guest output\n{}", self.report()))
+    }
+
     /// The output, console tail and host output, for assertion messages.
     pub fn report(&self) -> String {
         let console_tail: Vec<&str> = self.console.lines().rev().take(30).collect();
@@ -201,6 +211,17 @@ fn find_kit() -> Option<Kit> {
         dir,
         scripts: project_root().join("scripts/vm"),
     })
+}
+
+/// A file setup.sh fetched, named by its key in $VMTEST_DIR/env (e.g.
+/// `VMTEST_UTIL_LINUX_HWCLOCK`), when the kit has it.
+pub fn kit_file(key: &str) -> Option<PathBuf> {
+    let kit = find_kit()?;
+    let env = fs::read_to_string(kit.dir.join("env")).ok()?;
+    env.lines()
+        .find_map(|l| l.strip_prefix(key)?.strip_prefix('='))
+        .map(PathBuf::from)
+        .filter(|p| p.is_file())
 }
 
 /// Whether this process may create network namespaces (needs root).

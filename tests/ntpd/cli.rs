@@ -1,0 +1,152 @@
+//! The command line: help, options that belong to part 2, clock control,
+//! bad configurations, daemonizing with a pidfile.
+
+use std::time::{Duration, Instant};
+
+use crate::client::{Client, REPLY_WAIT};
+use crate::common;
+use crate::daemon::{messages, run, wait_bounded};
+use crate::serve::LOCAL_CLOCK_10;
+
+#[test]
+fn help_lists_the_classic_options_and_ours() {
+    let dir = tempfile::tempdir().unwrap();
+    let (status, out, _) = run(&["--help"], dir.path());
+    assert_eq!(status, 0);
+    for option in [
+        "-c <FILE>",
+        "-n",
+        "-p <FILE>",
+        "-u <USER[:GROUP]>",
+        "-q",
+        "-g",
+        "-x",
+        "--check",
+        "--port <N>",
+    ] {
+        assert!(out.contains(option), "--help lacks {option}:\n{out}");
+    }
+}
+
+#[test]
+fn q_says_it_is_not_implemented_yet_and_exits_1() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("ntp.conf"), LOCAL_CLOCK_10).unwrap();
+    let (status, _, err) = run(&["-q", "-c", "ntp.conf"], dir.path());
+    assert_eq!(status, 1);
+    assert_eq!(
+        err,
+        "ntpd: -q (set the clock once and exit) is not implemented yet: clock synchronisation comes with ntpd part 2\n"
+    );
+}
+
+#[test]
+fn without_disable_ntp_and_without_cap_sys_time_it_refuses_to_start() {
+    // The suite runs without CAP_SYS_TIME, as a non-root ntpd would.
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("ntp.conf"), "server 127.127.1.0\n").unwrap();
+    let port = common::free_udp_port().to_string();
+    let (status, _, err) = run(&["-n", "-c", "ntp.conf", "--port", &port], dir.path());
+    assert_eq!(status, 1);
+    assert!(
+        err.ends_with("ntpd: cannot adjust the clock: Operation not permitted (needs CAP_SYS_TIME: run as root, or put \"disable ntp\" in ntp.conf to serve time without touching the clock)\n"),
+        "{err}"
+    );
+}
+
+#[test]
+fn a_config_with_errors_does_not_start() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("ntp.conf"),
+        "disable ntp\nrestrict 10.0.0.0 mask 255.0.0.0 nomodfiy\n",
+    )
+    .unwrap();
+    let (status, _, err) = run(&["-n", "-c", "ntp.conf"], dir.path());
+    assert_eq!(status, 1);
+    assert_eq!(
+        err,
+        "ntpd: ntp.conf:2: restrict: unknown flag \"nomodfiy\"\n\
+         ntpd: not started: fix the errors above (ntpd --check -c ntp.conf lists them)\n"
+    );
+}
+
+#[test]
+fn usage_errors_exit_1() {
+    let dir = tempfile::tempdir().unwrap();
+    let (status, _, err) = run(&["--port", "0"], dir.path());
+    assert_eq!(status, 1);
+    assert!(err.contains("--port"), "{err}");
+}
+
+#[test]
+fn without_n_it_daemonizes_writes_the_pidfile_and_removes_it_on_sigterm() {
+    let dir = tempfile::tempdir().unwrap();
+    let pidfile = dir.path().join("ntpd.pid");
+    let log = dir.path().join("ntpd.log");
+    let port = common::free_udp_port();
+    std::fs::write(dir.path().join("ntp.conf"), LOCAL_CLOCK_10).unwrap();
+    let mut parent = crate::daemon::command()
+        .current_dir(dir.path())
+        .args(["-c", "ntp.conf", "-p"])
+        .arg(&pidfile)
+        .arg("-l")
+        .arg(&log)
+        .args(["--port", &port.to_string()])
+        .spawn()
+        .unwrap();
+    let status = wait_bounded(&mut parent);
+    assert_eq!(
+        status.code(),
+        Some(0),
+        "the parent exits 0 once the daemon serves"
+    );
+    let pid: i32 = std::fs::read_to_string(&pidfile)
+        .expect("pidfile written before the parent exits")
+        .trim()
+        .parse()
+        .unwrap();
+    assert_ne!(pid as u32, parent.id(), "the daemon is the child");
+    let addr = std::net::SocketAddr::from(([127, 0, 0, 1], port));
+    let r = Client::bind("127.0.0.1").ask(addr, REPLY_WAIT);
+    // SAFETY: kill(2) on the PID our daemon wrote.
+    unsafe { libc::kill(pid, libc::SIGTERM) };
+    let start = Instant::now();
+    while pidfile.exists() && start.elapsed() < Duration::from_secs(10) {
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    assert_eq!(r.map(|r| r.stratum), Some(10));
+    assert!(!pidfile.exists(), "pidfile removed on exit");
+    let text = std::fs::read_to_string(&log).unwrap();
+    let m = messages(&text);
+    assert!(
+        m.iter()
+            .any(|l| l.starts_with("ntpd exiting on signal 15 (Terminated)")),
+        "{text}"
+    );
+    assert!(text.contains(&format!("ntpd[{pid}]: ")), "{text}");
+}
+
+#[test]
+fn a_daemon_that_cannot_start_makes_the_parent_exit_1() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("ntp.conf"), LOCAL_CLOCK_10).unwrap();
+    let (status, _, err) = run(
+        &[
+            "-c",
+            "ntp.conf",
+            "-l",
+            "ntpd.log",
+            "-p",
+            "/nonexistent/dir/ntpd.pid",
+            "--port",
+            &common::free_udp_port().to_string(),
+        ],
+        dir.path(),
+    );
+    assert_eq!(status, 1);
+    assert_eq!(
+        err,
+        "ntpd: cannot write pidfile /nonexistent/dir/ntpd.pid: No such file or directory\n"
+    );
+}

@@ -501,6 +501,36 @@ fn a_silent_server_times_out_each_sample() {
 }
 
 #[test]
+fn nothing_listening_fails_fast_on_the_icmp_error() {
+    // A port that was free a moment ago: nothing listens there, and the
+    // kernel answers each request with "port unreachable" at once.
+    let closed = common::free_udp_port();
+    let arg = format!("127.0.0.1:{closed}");
+    let out = run(&["-q", "-u", "-t", "2", &arg]);
+    assert_eq!(out.status, 1, "{}", out.describe());
+    assert_eq!(
+        out.stderr_messages(),
+        [
+            format!("{arg}: no reply: Connection refused"),
+            NO_SERVER.to_string()
+        ]
+    );
+    assert!(out.elapsed < Duration::from_secs(1), "{:?}", out.elapsed);
+}
+
+#[test]
+fn every_address_of_a_name_is_asked_and_dead_ones_cost_no_timeout() {
+    // localhost is 127.0.0.1 and often ::1 too; only 127.0.0.1 answers.
+    let server = serve(Behaviour::default());
+    let arg = format!("localhost:{}", server.addr().port());
+    let out = run(&["-q", "-u", "-t", "2", &arg]);
+    assert_eq!(out.status, 0, "{}", out.describe());
+    let (_, chosen, _) = parse_result(out.message(out.stdout.last().unwrap()));
+    assert_eq!(chosen, server.arg());
+    assert!(out.elapsed < Duration::from_secs(1), "{:?}", out.elapsed);
+}
+
+#[test]
 fn one_good_server_is_enough_when_another_is_silent() {
     let silent = serve(Behaviour {
         silent: true,
@@ -701,18 +731,19 @@ fn the_ntp_port_in_use_is_reported_in_classic_words() {
         return common::skip_or_fail("unshare --net (root, util-linux)");
     }
     let ntpdate = common::applet_dir().join("ntpdate");
-    // The first ntpdate holds port 123 while it waits for a server that is
-    // not there; the second finds the port taken.
+    // The first ntpdate holds port 123 while it waits for an answer from
+    // 127.0.0.1:123, which is itself (it ignores its own request); the
+    // second finds the port taken.
     let script = format!(
         "ip link set lo up || exit 90
-         {nd} -p 1 -t 5 127.0.0.1:9 >/dev/null 2>&1 &
+         {nd} -p 1 -t 5 127.0.0.1 >/dev/null 2>&1 &
          holder=$!
          i=0
          until grep -q ':007B ' /proc/net/udp; do
            i=$((i+1)); [ $i -gt 200 ] && {{ kill $holder; exit 91; }}
            sleep 0.01
          done
-         {nd} -p 1 -t 0.2 127.0.0.1:9
+         {nd} -p 1 -t 0.2 127.0.0.1
          status=$?
          {{ kill $holder; wait $holder; }} 2>/dev/null
          exit $status",

@@ -8,6 +8,10 @@
 //! clock_gettime right after recvmsg returns. Either way it is CLOCK_REALTIME,
 //! the clock whose error NTP measures.
 //!
+//! ICMP errors for datagrams sent (port unreachable, say) are reported with
+//! the destination they concern (IP_RECVERR), so a client need not wait out
+//! a timeout for a server that is not there.
+//!
 //! No async runtime and no threads: ntpdate and ntpd each drive their
 //! sockets from one poll loop.
 
@@ -16,4 +20,4 @@ mod poll;
 mod udp;
 
 pub use poll::wait_readable;
-pub use udp::{realtime_now, Received, RxTimestamp, UdpSocket};
+pub use udp::{realtime_now, Received, RxTimestamp, SendError, UdpSocket};

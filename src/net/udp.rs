@@ -37,6 +37,15 @@ pub struct Received {
     pub source: RxTimestamp,
 }
 
+/// An ICMP error the kernel reported for a datagram we sent (IP_RECVERR),
+/// e.g. "port unreachable" as `ConnectionRefused`.
+#[derive(Debug)]
+pub struct SendError {
+    /// Where the datagram that failed was going.
+    pub dest: SocketAddr,
+    pub error: io::Error,
+}
+
 /// A UDP socket bound to one address family.
 #[derive(Debug)]
 pub struct UdpSocket {
@@ -59,6 +68,9 @@ impl UdpSocket {
         socket.set_nonblocking(true)?;
         socket.bind(&addr.into())?;
         let kernel_timestamps = enable_kernel_timestamps(&socket).is_ok();
+        // Best effort: without it, ICMP errors are simply not reported and
+        // the requests they concern time out.
+        let _ = enable_error_queue(&socket, addr.is_ipv6());
         Ok(UdpSocket {
             socket,
             kernel_timestamps,
@@ -121,6 +133,50 @@ impl UdpSocket {
     }
 }
 
+impl UdpSocket {
+    /// Takes one queued ICMP error (MSG_ERRQUEUE), if any: which destination
+    /// it concerns and what it means. A plain `recv` that fails with such an
+    /// error (ECONNREFUSED, EHOSTUNREACH, ...) means one is queued.
+    pub fn recv_error(&self) -> io::Result<Option<SendError>> {
+        let mut name: libc::sockaddr_storage = zeroed_plain();
+        let mut control = [0u64; CONTROL_WORDS];
+        let mut payload = [0u8; 64];
+        let mut iov = libc::iovec {
+            iov_base: payload.as_mut_ptr().cast(),
+            iov_len: payload.len(),
+        };
+        let mut msg: libc::msghdr = zeroed_plain();
+        msg.msg_name = (&mut name as *mut libc::sockaddr_storage).cast();
+        msg.msg_namelen = size_of::<libc::sockaddr_storage>() as libc::socklen_t;
+        msg.msg_iov = &mut iov;
+        msg.msg_iovlen = 1;
+        msg.msg_control = control.as_mut_ptr().cast();
+        msg.msg_controllen = size_of_val(&control) as _;
+        // SAFETY: as in `recv`.
+        let n = unsafe {
+            libc::recvmsg(
+                self.socket.as_raw_fd(),
+                &mut msg,
+                libc::MSG_ERRQUEUE | libc::MSG_DONTWAIT,
+            )
+        };
+        if n < 0 {
+            let err = io::Error::last_os_error();
+            return match err.kind() {
+                io::ErrorKind::WouldBlock => Ok(None),
+                _ => Err(err),
+            };
+        }
+        let Some(dest) = socket_addr_of(&name) else {
+            return Ok(None);
+        };
+        Ok(extended_errno(&msg).map(|errno| SendError {
+            dest,
+            error: io::Error::from_raw_os_error(errno),
+        }))
+    }
+}
+
 impl AsFd for UdpSocket {
     fn as_fd(&self) -> BorrowedFd<'_> {
         self.socket.as_fd()
@@ -157,6 +213,51 @@ fn enable_kernel_timestamps(socket: &Socket) -> io::Result<()> {
     } else {
         Ok(())
     }
+}
+
+fn enable_error_queue(socket: &Socket, ipv6: bool) -> io::Result<()> {
+    let on: libc::c_int = 1;
+    let (level, name) = if ipv6 {
+        (libc::IPPROTO_IPV6, libc::IPV6_RECVERR)
+    } else {
+        (libc::IPPROTO_IP, libc::IP_RECVERR)
+    };
+    // SAFETY: a valid socket and a c_int option value of the stated size.
+    let r = unsafe {
+        libc::setsockopt(
+            socket.as_raw_fd(),
+            level,
+            name,
+            (&on as *const libc::c_int).cast(),
+            size_of::<libc::c_int>() as libc::socklen_t,
+        )
+    };
+    if r < 0 {
+        Err(io::Error::last_os_error())
+    } else {
+        Ok(())
+    }
+}
+
+/// The errno of the IP_RECVERR / IPV6_RECVERR control message, if any.
+fn extended_errno(msg: &libc::msghdr) -> Option<i32> {
+    // SAFETY: msg was filled in by a successful recvmsg; the CMSG_* helpers
+    // stay within msg_control/msg_controllen.
+    unsafe {
+        let mut cmsg = libc::CMSG_FIRSTHDR(msg);
+        while !cmsg.is_null() {
+            let c = &*cmsg;
+            let is_error = (c.cmsg_level == libc::IPPROTO_IP && c.cmsg_type == libc::IP_RECVERR)
+                || (c.cmsg_level == libc::IPPROTO_IPV6 && c.cmsg_type == libc::IPV6_RECVERR);
+            if is_error {
+                let ee: libc::sock_extended_err =
+                    std::ptr::read_unaligned(libc::CMSG_DATA(cmsg).cast());
+                return Some(ee.ee_errno as i32);
+            }
+            cmsg = libc::CMSG_NXTHDR(msg, cmsg);
+        }
+    }
+    None
 }
 
 /// The SCM_TIMESTAMPNS control message of a received datagram, if any.
@@ -253,6 +354,23 @@ mod tests {
         let a = UdpSocket::bind(loopback(0)).unwrap();
         let err = UdpSocket::bind(a.local_addr().unwrap()).unwrap_err();
         assert_eq!(err.kind(), io::ErrorKind::AddrInUse);
+    }
+
+    #[test]
+    fn port_unreachable_is_reported_with_its_destination() {
+        let a = UdpSocket::bind(loopback(0)).unwrap();
+        // A port that was free a moment ago: nothing listens there.
+        let closed = UdpSocket::bind(loopback(0)).unwrap().local_addr().unwrap();
+        a.send_to(b"anyone?", closed).unwrap();
+        crate::net::wait_readable(&[&a], Some(Duration::from_secs(2))).unwrap();
+        // The plain receive reports the error once...
+        let err = a.recv(&mut [0u8; 8]).unwrap_err();
+        assert_eq!(err.kind(), io::ErrorKind::ConnectionRefused);
+        // ...and the error queue says which destination it was.
+        let queued = a.recv_error().unwrap().expect("a queued ICMP error");
+        assert_eq!(queued.dest, closed);
+        assert_eq!(queued.error.kind(), io::ErrorKind::ConnectionRefused);
+        assert!(a.recv_error().unwrap().is_none());
     }
 
     #[test]

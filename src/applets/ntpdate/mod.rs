@@ -189,11 +189,15 @@ fn unsuitable_reason(server: &Server, dropped: Option<&select::Dropped>) -> Opti
     if let Some(why) = &server.ignored {
         return Some(format!("no valid reply: {why}"));
     }
-    Some(format!(
-        "no reply ({} request{} timed out)",
-        server.timeouts,
-        if server.timeouts == 1 { "" } else { "s" }
-    ))
+    let requests = |n: u32| format!("{n} request{}", if n == 1 { "" } else { "s" });
+    Some(match &server.unreachable_error {
+        None => format!("no reply ({} timed out)", requests(server.timeouts)),
+        Some(error) if server.timeouts == 0 => format!("no reply: {error}"),
+        Some(error) => format!(
+            "no reply: {error} ({} timed out)",
+            requests(server.timeouts)
+        ),
+    })
 }
 
 fn print_line(line: &str) {

@@ -90,6 +90,9 @@ pub fn debug_event(event: &Event) -> String {
         Event::Transmit { server } => format!("transmit({})", addr(server.addr)),
         Event::Ignored { from, why } => format!("receive({}): ignored: {why}", addr(*from)),
         Event::Timeout { server } => format!("timeout({}): no reply", addr(server.addr)),
+        Event::Unreachable { server, error } => {
+            format!("receive({}): {error}", addr(server.addr))
+        }
         Event::Accepted { server, sample } => {
             let e = &sample.exchange;
             let mut s = format!("receive({})\n", addr(server.addr));
@@ -137,8 +140,8 @@ pub fn debug_server(server: &Server, filtered: Option<&Filtered>, requested: u8)
     let Some(reply) = filtered.map(|f| f.best.reply).or(server.last_reply) else {
         let _ = writeln!(
             s,
-            "no reply: transmitted {}, timed out {}\n",
-            server.sent, server.timeouts
+            "no reply: transmitted {}, timed out {}, unreachable {}\n",
+            server.sent, server.timeouts, server.unreachable
         );
         return s;
     };

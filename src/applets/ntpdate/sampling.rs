@@ -15,6 +15,9 @@ use crate::proto::{Header, KissCode, Leap, NtpTimestamp, Packet, PacketError};
 const RECV_BUFFER: usize = 1024;
 /// The header length of a request: no extension fields, no MAC.
 const REQUEST_LEN: usize = 48;
+/// Datagrams read from one socket before looking at the timers again, so a
+/// flood cannot keep the loop from its deadlines.
+const MAX_READS_PER_WAKEUP: usize = 256;
 
 /// One usable exchange.
 #[derive(Clone, Copy, Debug)]
@@ -44,6 +47,10 @@ pub struct Server {
     pub sent: u32,
     /// Requests that got no answer in time.
     pub timeouts: u32,
+    /// Requests an ICMP error answered (port or host unreachable), and the
+    /// last such error.
+    pub unreachable: u32,
+    pub unreachable_error: Option<String>,
     /// Usable samples, in arrival order.
     pub samples: Vec<Sample>,
     /// The last reply that matched a request, usable or not.
@@ -76,6 +83,8 @@ impl Server {
             addr,
             sent: 0,
             timeouts: 0,
+            unreachable: 0,
+            unreachable_error: None,
             samples: Vec::new(),
             last_reply: None,
             rejected: None,
@@ -109,6 +118,11 @@ pub enum Event<'a> {
     },
     Timeout {
         server: &'a Server,
+    },
+    /// An ICMP error answered the request.
+    Unreachable {
+        server: &'a Server,
+        error: &'a str,
     },
 }
 
@@ -199,15 +213,17 @@ pub fn run(
         let wait = deadline.saturating_duration_since(Instant::now());
         let ready = net::wait_readable(&socks, Some(wait))?;
         for (sock, _) in socks.iter().zip(ready).filter(|(_, r)| *r) {
-            loop {
+            for _ in 0..MAX_READS_PER_WAKEUP {
                 match sock.recv(&mut buf) {
                     Ok(got) => handle(sockets, servers, &buf[..got.len], got, plan, observe),
                     Err(e) if e.kind() == io::ErrorKind::WouldBlock => break,
-                    Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
-                    // An ICMP error queued on the socket: the request it
-                    // belongs to will time out; keep reading.
-                    Err(_) => break,
+                    // EINTR, or an ICMP error reported once (it waits in the
+                    // error queue, read below): keep reading.
+                    Err(_) => continue,
                 }
+            }
+            while let Ok(Some(failed)) = sock.recv_error() {
+                unreachable(sockets, servers, failed, plan, observe);
             }
         }
         let now = Instant::now();
@@ -244,10 +260,15 @@ fn send_next(sockets: &Sockets, server: &mut Server, plan: Plan, observe: &mut d
     let _ = Packet::new(request).encode_into(&mut bytes);
     let t1 = NtpTimestamp::from_unix(net::realtime_now());
     match sock.send_to(&bytes, server.addr) {
-        // A full send queue loses this request like the network might:
-        // it times out and the next one follows.
+        // A full send queue loses this request like the network might: it
+        // times out and the next one follows. ECONNREFUSED is an earlier
+        // ICMP error reported late; it says nothing about this request.
         Ok(_) => {}
-        Err(e) if matches!(e.raw_os_error(), Some(libc::EAGAIN) | Some(libc::ENOBUFS)) => {}
+        Err(e)
+            if matches!(
+                e.raw_os_error(),
+                Some(libc::EAGAIN) | Some(libc::ENOBUFS) | Some(libc::ECONNREFUSED)
+            ) => {}
         Err(e) => {
             server.stopped = Some(Stop::SendFailed(e.to_string()));
             server.done = true;
@@ -332,6 +353,39 @@ fn handle(
             }
         }
     }
+    send_next(sockets, server, plan, observe);
+}
+
+/// An ICMP error for a request: that request is over (no need to wait out
+/// its timeout), and the next one goes. The server is not dropped for it:
+/// ICMP is easily forged, so it only ever ends one request.
+fn unreachable(
+    sockets: &Sockets,
+    servers: &mut [Server],
+    failed: net::SendError,
+    plan: Plan,
+    observe: &mut dyn FnMut(Event),
+) {
+    let dest = failed.dest;
+    let Some(server) = servers
+        .iter_mut()
+        .find(|s| s.addr.ip() == dest.ip() && s.addr.port() == dest.port() && s.pending.is_some())
+    else {
+        return;
+    };
+    let text = failed.error.to_string();
+    // "Connection refused (os error 111)": the words are enough.
+    let text = match text.rfind(" (os error ") {
+        Some(cut) => text[..cut].to_string(),
+        None => text,
+    };
+    server.pending = None;
+    server.unreachable += 1;
+    observe(Event::Unreachable {
+        server,
+        error: &text,
+    });
+    server.unreachable_error = Some(text);
     send_next(sockets, server, plan, observe);
 }
 

@@ -28,7 +28,17 @@ impl Daemon {
     }
 
     pub fn start_with(conf: &str, extra_args: &[&str]) -> Daemon {
-        let port = common::free_udp_port();
+        Daemon::launch(
+            common::applet("ntpd"),
+            conf,
+            common::free_udp_port(),
+            extra_args,
+        )
+    }
+
+    /// Starts PROGRAM (ntpd, possibly wrapped to run in a namespace) with
+    /// `-n -c CONF --port PORT EXTRA_ARGS` and waits until it serves.
+    pub fn launch(mut program: Command, conf: &str, port: u16, extra_args: &[&str]) -> Daemon {
         let dir = tempfile::Builder::new()
             .prefix("ntpbox-ntpd")
             .tempdir()
@@ -36,7 +46,7 @@ impl Daemon {
         let conf_path = dir.path().join("ntp.conf");
         std::fs::write(&conf_path, conf).unwrap();
         let log = dir.path().join("stderr");
-        let child = common::applet("ntpd")
+        let child = program
             .args(["-n", "-c"])
             .arg(&conf_path)
             .args(["--port", &port.to_string()])

@@ -11,5 +11,6 @@ mod cli;
 mod client;
 mod daemon;
 mod hostile;
+mod peers;
 mod restrict;
 mod serve;

@@ -294,3 +294,29 @@ fn each_peer_gets_its_own_namespace_which_goes_with_it() {
         );
     }
 }
+
+#[test]
+fn noclock_shim_answers_a_step_as_done_without_a_system_call() {
+    let Some(ntpsec) = peers::ntpsec_server() else {
+        return common::skip_or_fail(peers::MISSING);
+    };
+    // Two guards: the shim returns 0 without calling clock_settime, and
+    // setpriv would make the kernel refuse it anyway. Neither is relaxed here.
+    let out = run(
+        "ntpdig -S 127.0.0.1 (shim, fake step)",
+        ntpsec
+            .command(peers::ntpdig())
+            .args(["-S", "127.0.0.1"])
+            .env("LD_PRELOAD", peers::noclock_shim())
+            .env("NOCLOCK_SHIM_FAKE_STEP", "1")
+            .env("NOCLOCK_SHIM_LOG", "1"),
+    );
+    assert!(out.status.success());
+    assert!(
+        stdout(&out).contains("\nCLOCK: time stepped by "),
+        "{}",
+        stdout(&out)
+    );
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("noclock_shim: clock_settime ("), "{stderr}");
+}

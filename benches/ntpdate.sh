@@ -85,13 +85,15 @@ time_us() {
 median() { sort -n | awk '{ v[NR] = $1 } END { if (NR % 2) print v[(NR + 1) / 2]; else print (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
 ms() { awk -v us="$1" 'BEGIN { printf "%.2f", us / 1000 }'; }
 
-: > "$WORK/ours" ; : > "$WORK/theirs"
-# One warm-up of each (page cache, Python's imports), then alternate.
+: > "$WORK/ours" ; : > "$WORK/theirs" ; : > "$WORK/start"
+# One warm-up of each (page cache, Python's imports), then alternate. The
+# third command is the floor: starting ntpbox and doing nothing else.
 time_us "${OURS[@]}" > /dev/null
 time_us "${THEIRS[@]}" > /dev/null
 for _ in $(seq "$RUNS"); do
     time_us "${OURS[@]}" >> "$WORK/ours"
     time_us "${THEIRS[@]}" >> "$WORK/theirs"
+    time_us "$WORK/ntpdate" --version >> "$WORK/start"
 done
 
 OUR_MEDIAN=$(median < "$WORK/ours")
@@ -101,4 +103,5 @@ printf '  %-34s median %9s ms  (min %s, max %s)\n' "ntpbox ntpdate -q -u -p $SAM
     "$(ms "$OUR_MEDIAN")" "$(ms "$(sort -n "$WORK/ours" | head -1)")" "$(ms "$(sort -n "$WORK/ours" | tail -1)")"
 printf '  %-34s median %9s ms  (min %s, max %s)\n' "ntpdig -p $SAMPLES" \
     "$(ms "$THEIR_MEDIAN")" "$(ms "$(sort -n "$WORK/theirs" | head -1)")" "$(ms "$(sort -n "$WORK/theirs" | tail -1)")"
+printf '  %-34s median %9s ms\n' "(ntpbox ntpdate --version: start-up)" "$(ms "$(median < "$WORK/start")")"
 awk -v a="$OUR_MEDIAN" -v b="$THEIR_MEDIAN" 'BEGIN { printf "  ratio ntpbox/ntpdig %.3f  (ntpbox %.1fx faster)\n", a / b, b / a }'

@@ -13,9 +13,11 @@ use std::time::{Duration, Instant};
 use ntp_test_server::{Behaviour, TestServer};
 use ntpbox::proto::{Leap, Mode};
 
-/// Loopback offsets between two programs on one clock are microseconds;
-/// this leaves room for a loaded machine.
-const LOOPBACK_TOLERANCE: f64 = 0.001;
+/// Loopback offsets between two programs on one clock are microseconds.
+/// The test server stamps its replies in user space, so a busy machine that
+/// preempts its thread can add a millisecond or two; the configured offsets
+/// (0.2 s and up) stay far apart from this.
+const LOOPBACK_TOLERANCE: f64 = 0.005;
 
 struct Outcome {
     status: i32,
@@ -247,7 +249,7 @@ fn the_falseticker_among_three_servers_is_not_chosen() {
     assert_eq!(listed, [wrong.arg(), good_a.arg(), good_b.arg()]);
     let (_, chosen, offset) = parse_result(out.message(&out.stdout[3]));
     assert_ne!(chosen, wrong.arg(), "{}", out.describe());
-    assert!(offset.abs() < 0.002, "{}", out.describe());
+    assert!(offset.abs() < LOOPBACK_TOLERANCE, "{}", out.describe());
 }
 
 #[test]

@@ -55,7 +55,7 @@ pub fn failure_message(action: Action, offset: f64, err: &ClockError) -> String 
             std::io::Error::from_raw_os_error(*errno)
         ),
         ClockError::OutOfRange { .. } => format!(
-            "cannot {what} the clock by {by} s: the kernel cannot {what} that far{}",
+            "cannot {what} the clock by {by} s: too far to {what}{}",
             if action == Action::Adjust {
                 " (use -b to step)"
             } else {

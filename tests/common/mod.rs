@@ -16,23 +16,32 @@ pub fn ntpbox() -> PathBuf {
 }
 
 /// A directory holding one symlink per applet, made by `ntpbox --install`,
-/// as a user would install them. Shared by all tests of one test binary.
+/// as a user would install them. It lives in cargo's target tmpdir and is
+/// shared by every test process of the build: the first one creates it
+/// under a private name and renames it into place, so concurrent test
+/// binaries never see it half made, and nothing is left in /tmp.
 pub fn applet_dir() -> &'static Path {
-    static DIR: OnceLock<tempfile::TempDir> = OnceLock::new();
+    static DIR: OnceLock<PathBuf> = OnceLock::new();
     DIR.get_or_init(|| {
-        let dir = tempfile::Builder::new()
-            .prefix("ntpbox-applets")
-            .tempdir()
-            .unwrap();
+        let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("applets");
+        if dir.join("zdump").symlink_metadata().is_ok() {
+            return dir;
+        }
+        let building = dir.with_file_name(format!("applets.{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&building);
+        std::fs::create_dir_all(&building).expect("create the applet directory");
         let status = Command::new(ntpbox())
             .arg("--install")
-            .arg(dir.path())
+            .arg(&building)
             .status()
             .expect("run ntpbox --install");
         assert!(status.success(), "ntpbox --install failed");
+        if std::fs::rename(&building, &dir).is_err() {
+            // Another test process won the race; its directory is the same.
+            let _ = std::fs::remove_dir_all(&building);
+        }
         dir
     })
-    .path()
 }
 
 /// A command that runs APPLET through its symlink, with a clean locale.

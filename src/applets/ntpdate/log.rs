@@ -4,6 +4,12 @@
 
 use std::ffi::CString;
 use std::io::Write;
+use std::sync::OnceLock;
+
+use chrono::TimeZone;
+
+use crate::proto::UnixTime;
+use crate::tz::LocalZone;
 
 /// The tag classic ntpdate logs under, whatever its argv[0].
 const PROGRAM: &str = "ntpdate";
@@ -54,9 +60,22 @@ impl Log {
     /// `21 Nov 23:47:50 ntpdate[1234]: ` in local time: the day of the month
     /// space-padded, English month names, as ntp's humanlogtime prints them.
     fn prefix(&self) -> String {
-        // chrono::Local until the project's tz module provides local time.
-        let now = chrono::Local::now();
-        format!("{} {PROGRAM}[{}]: ", now.format("%e %b %H:%M:%S"), self.pid)
+        let now = local_time(crate::net::realtime_now(), "%e %b %H:%M:%S");
+        format!("{now} {PROGRAM}[{}]: ", self.pid)
+    }
+}
+
+/// `t` in the local time zone (TZ, /etc/localtime), formatted by chrono.
+pub fn local_time(t: UnixTime, format: &str) -> String {
+    static ZONE: OnceLock<LocalZone> = OnceLock::new();
+    let zone = ZONE.get_or_init(LocalZone::from_env);
+    match zone.timestamp_opt(t.secs(), t.subsec_nanos()).single() {
+        Some(local) => local.format(format).to_string(),
+        // Beyond what the zone can say: UTC rather than nothing.
+        None => chrono::Utc
+            .timestamp_opt(t.secs(), t.subsec_nanos())
+            .single()
+            .map_or_else(|| t.to_string(), |utc| utc.format(format).to_string()),
     }
 }
 

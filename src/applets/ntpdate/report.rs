@@ -3,8 +3,7 @@
 use std::fmt::Write;
 use std::net::SocketAddr;
 
-use chrono::TimeZone;
-
+use super::log::local_time;
 use super::options::NTP_PORT;
 use super::sampling::{Event, Server};
 use super::select::Filtered;
@@ -69,13 +68,7 @@ pub fn pretty(ts: NtpTimestamp) -> String {
         return format!("{ts}  (none)");
     }
     let t = ts.to_unix(crate::net::realtime_now());
-    match chrono::Local
-        .timestamp_opt(t.secs(), t.subsec_nanos())
-        .single()
-    {
-        Some(local) => format!("{ts}  {}", local.format("%a, %b %e %Y %H:%M:%S%.3f")),
-        None => format!("{ts}"),
-    }
+    format!("{ts}  {}", local_time(t, "%a, %b %e %Y %H:%M:%S%.3f"))
 }
 
 /// A timestamp as Unix seconds with microseconds, for -d.

@@ -85,8 +85,13 @@ fn ntpdate() -> Command {
 }
 
 fn run(args: &[&str]) -> Outcome {
+    run_in_zone(args, "UTC")
+}
+
+fn run_in_zone(args: &[&str], tz: &str) -> Outcome {
     let start = Instant::now();
     let child = ntpdate()
+        .env("TZ", tz)
         .args(args)
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
@@ -566,6 +571,27 @@ fn an_unknown_host_among_good_ones_is_skipped() {
     assert_eq!(out.status, 0, "{}", out.describe());
     assert_eq!(out.stderr.len(), 1, "{}", out.describe());
     assert_eq!(parse_result(out.message(&out.stdout[1])).1, good.arg());
+}
+
+#[test]
+fn the_log_line_is_in_local_time() {
+    let server = serve(Behaviour::default());
+    // A POSIX TZ string needs no zone files: eight hours east of UTC.
+    let east8 = |t: chrono::DateTime<chrono::Utc>| {
+        (t + chrono::Duration::hours(8))
+            .format("%e %b %H:%M")
+            .to_string()
+    };
+    let before = east8(chrono::Utc::now());
+    let out = run_in_zone(&["-q", "-u", "-p", "1", &server.arg()], "CST-8");
+    let after = east8(chrono::Utc::now());
+    assert_eq!(out.status, 0, "{}", out.describe());
+    let line = &out.stdout[1];
+    out.message(line);
+    assert!(
+        line.starts_with(&before) || line.starts_with(&after),
+        "{line:?} is not at {before:?} (UTC+8)"
+    );
 }
 
 #[test]

@@ -285,6 +285,11 @@ mod tests {
     }
 
     #[test]
+    fn the_clap_definition_is_consistent() {
+        command().debug_assert();
+    }
+
+    #[test]
     fn server_forms() {
         assert_eq!(parse_server("pool.ntp.org"), Ok(spec("pool.ntp.org", 123)));
         assert_eq!(parse_server("10.0.0.1"), Ok(spec("10.0.0.1", 123)));

@@ -3,7 +3,7 @@
 //! previous one is answered or timed out, until it has had its samples.
 
 use std::io;
-use std::net::SocketAddr;
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
 use std::time::{Duration, Instant};
 
 use crate::net::{self, Received, UdpSocket};
@@ -163,18 +163,37 @@ pub struct Sockets {
 
 impl Sockets {
     /// Opens a socket for each family among `servers`, bound to `port` on
-    /// the wildcard address (0: any free port).
+    /// the wildcard address (0: any free port). A family this host cannot
+    /// use (no IPv6, say) is left out, and its servers fail to send, as long
+    /// as the other family works; a port in use or a port refused is always
+    /// an error.
     pub fn open(servers: &[Server], port: u16) -> io::Result<Sockets> {
-        let v4 = servers.iter().any(|s| s.addr.is_ipv4());
-        let v6 = servers.iter().any(|s| s.addr.is_ipv6());
-        let bind = |ip: std::net::IpAddr| UdpSocket::bind(SocketAddr::new(ip, port));
+        let wanted = |v6: bool| servers.iter().any(|s| s.addr.is_ipv6() == v6);
+        let bind = |ip: IpAddr| UdpSocket::bind(SocketAddr::new(ip, port));
+        let v4 = wanted(false).then(|| bind(Ipv4Addr::UNSPECIFIED.into()));
+        let v6 = wanted(true).then(|| bind(Ipv6Addr::UNSPECIFIED.into()));
+        let is_fatal = |e: &io::Error| {
+            matches!(
+                e.kind(),
+                io::ErrorKind::AddrInUse | io::ErrorKind::PermissionDenied
+            )
+        };
+        let fatal = |r: &Option<io::Result<UdpSocket>>| matches!(r, Some(Err(e)) if is_fatal(e));
+        let usable = |r: &Option<io::Result<UdpSocket>>| matches!(r, Some(Ok(_)));
+        if fatal(&v4) || fatal(&v6) || !(usable(&v4) || usable(&v6)) {
+            let errors: Vec<io::Error> = [v4, v6]
+                .into_iter()
+                .flatten()
+                .filter_map(Result::err)
+                .collect();
+            let pick = errors.iter().position(is_fatal).unwrap_or(0);
+            return Err(errors.into_iter().nth(pick).unwrap_or_else(|| {
+                io::Error::new(io::ErrorKind::InvalidInput, "no server to ask")
+            }));
+        }
         Ok(Sockets {
-            v4: v4
-                .then(|| bind(std::net::Ipv4Addr::UNSPECIFIED.into()))
-                .transpose()?,
-            v6: v6
-                .then(|| bind(std::net::Ipv6Addr::UNSPECIFIED.into()))
-                .transpose()?,
+            v4: v4.and_then(Result::ok),
+            v6: v6.and_then(Result::ok),
         })
     }
 

@@ -209,7 +209,7 @@ fn options(m: &ArgMatches, now: i64) -> Result<Options, String> {
             return Err("--date is required for --set or --predict".into())
         }
         None => None,
-        Some(text) => match date::parse(text, now, &zone::SystemZone) {
+        Some(text) => match date::parse(text, now, &zone::SystemZone::from_env()) {
             Some(t) => Some((text.clone(), t)),
             None => return Err(format!("invalid date '{text}'")),
         },

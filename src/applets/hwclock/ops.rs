@@ -5,6 +5,7 @@ use std::path::{Path, PathBuf};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use anyhow::{anyhow, bail, Result};
+use nix::errno::Errno;
 
 use super::adjtime::{self, Adjtime, Scale};
 use super::date::MICROS_PER_SEC;
@@ -32,6 +33,9 @@ const FIRST_TOLERANCE_US: i64 = 1000;
 /// by scheduler latency (several ms on a busy or emulated machine), a short
 /// spin cannot.
 const SPIN_MARGIN_US: i64 = 20_000;
+
+/// Added to a permission error: what is missing.
+const NEEDS_CAP: &str = " (needs CAP_SYS_TIME; run as root)";
 
 /// The current system time, Unix microseconds.
 pub fn now_micros() -> i64 {
@@ -109,7 +113,7 @@ impl<'a> Session<'a> {
         let mut s = Session {
             opts,
             startup,
-            zone: SystemZone,
+            zone: SystemZone::from_env(),
             rtc: None,
             adj: Adjtime::default(),
             dirty: false,
@@ -156,16 +160,7 @@ impl<'a> Session<'a> {
                     return Ok(rtc);
                 }
                 // a device that is there but refuses us is worth naming
-                Err(e @ RtcError::Open { .. })
-                    if !matches!(
-                        e.errno(),
-                        Some(
-                            nix::errno::Errno::ENOENT
-                                | nix::errno::Errno::ENODEV
-                                | nix::errno::Errno::ENXIO
-                        )
-                    ) =>
-                {
+                Err(e) if !is_absent(&e) => {
                     refused.get_or_insert(e);
                 }
                 Err(_) => {}
@@ -491,7 +486,10 @@ impl<'a> Session<'a> {
             fields.hour, fields.minute, fields.second
         ));
         if !self.opts.test {
-            self.rtc().set_time(fields)?;
+            if let Err(e) = self.rtc().set_time(fields) {
+                let denied = matches!(e.errno(), Some(Errno::EACCES | Errno::EPERM));
+                bail!("{e}{}", if denied { NEEDS_CAP } else { "" });
+            }
             self.say("ioctl(RTC_SET_TIME) was successful.");
         }
         Ok(())
@@ -541,7 +539,7 @@ impl<'a> Session<'a> {
             let nanos = (t - secs * MICROS_PER_SEC) as u32 * 1000;
             LinuxClock::realtime()
                 .set_time(UnixTime::new(secs, nanos))
-                .map_err(|e| anyhow!("settimeofday() failed: {e}"))?;
+                .map_err(|e| anyhow!("{e}"))?;
         }
         Ok(())
     }
@@ -562,10 +560,19 @@ impl<'a> Session<'a> {
     }
 }
 
+/// Whether opening failed because there is no such device (rather than
+/// because it refused us).
+fn is_absent(e: &RtcError) -> bool {
+    matches!(
+        e.errno(),
+        Some(Errno::ENOENT | Errno::ENODEV | Errno::ENXIO)
+    )
+}
+
 /// An I/O error's reason without Rust's "(os error N)" suffix.
 fn describe(e: &std::io::Error) -> String {
     match e.raw_os_error() {
-        Some(code) => nix::errno::Errno::from_raw(code).desc().to_string(),
+        Some(code) => Errno::from_raw(code).desc().to_string(),
         None => e.to_string(),
     }
 }
@@ -629,7 +636,12 @@ fn set_kernel_timezone(minutes_west: i32) -> Result<()> {
     };
     if rc != 0 {
         let err = std::io::Error::last_os_error();
-        bail!("settimeofday() failed: {err}");
+        let denied = err.raw_os_error() == Some(libc::EPERM);
+        bail!(
+            "cannot set the kernel time zone: {}{}",
+            describe(&err),
+            if denied { NEEDS_CAP } else { "" }
+        );
     }
     Ok(())
 }

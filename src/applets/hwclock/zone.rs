@@ -1,11 +1,10 @@
 //! Local time for hwclock: the RTC in local time, the `--date` forms
 //! without a zone, and the displayed offset all use the local zone that TZ
-//! (or /etc/localtime) names.
-//!
-//! TODO(tz): this goes through chrono's `Local` until the project's own
-//! `crate::tz` lands; only this file needs to change then.
+//! (or /etc/localtime) names, through the project's `tz` module.
 
-use chrono::{LocalResult, NaiveDateTime, Offset, TimeZone};
+use chrono::{MappedLocalTime, NaiveDateTime, Offset, TimeZone};
+
+use crate::tz::LocalZone;
 
 /// One hour, in seconds: how far a local time in a DST gap is moved forward.
 const DST_GAP_SHIFT: i64 = 3600;
@@ -20,25 +19,31 @@ pub trait Zone {
     fn to_utc(&self, local: NaiveDateTime) -> Option<i64>;
 }
 
-/// The process's local zone.
-pub struct SystemZone;
+/// The process's local zone (TZ, TZDIR, /etc/localtime).
+pub struct SystemZone(LocalZone);
+
+impl SystemZone {
+    pub fn from_env() -> SystemZone {
+        SystemZone(LocalZone::from_env())
+    }
+}
 
 impl Zone for SystemZone {
     fn offset_at(&self, t: i64) -> i32 {
-        match chrono::Local.timestamp_opt(t, 0) {
-            LocalResult::Single(d) | LocalResult::Ambiguous(d, _) => {
+        match self.0.timestamp_opt(t, 0) {
+            MappedLocalTime::Single(d) | MappedLocalTime::Ambiguous(d, _) => {
                 d.offset().fix().local_minus_utc()
             }
-            LocalResult::None => 0,
+            MappedLocalTime::None => 0,
         }
     }
 
     fn to_utc(&self, local: NaiveDateTime) -> Option<i64> {
-        match chrono::Local.from_local_datetime(&local) {
-            LocalResult::Single(d) | LocalResult::Ambiguous(d, _) => Some(d.timestamp()),
-            LocalResult::None => {
+        match self.0.from_local_datetime(&local) {
+            MappedLocalTime::Single(d) | MappedLocalTime::Ambiguous(d, _) => Some(d.timestamp()),
+            MappedLocalTime::None => {
                 let later = local.checked_add_signed(chrono::TimeDelta::seconds(DST_GAP_SHIFT))?;
-                chrono::Local
+                self.0
                     .from_local_datetime(&later)
                     .earliest()
                     .map(|d| d.timestamp())

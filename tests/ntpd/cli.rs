@@ -150,3 +150,30 @@ fn a_daemon_that_cannot_start_makes_the_parent_exit_1() {
         "ntpd: cannot write pidfile /nonexistent/dir/ntpd.pid: No such file or directory\n"
     );
 }
+
+/// A line of /proc/PID/status, e.g. `Uid:` or `CapEff:`.
+fn status_field(pid: u32, name: &str) -> String {
+    std::fs::read_to_string(format!("/proc/{pid}/status"))
+        .unwrap()
+        .lines()
+        .find_map(|l| l.strip_prefix(name).map(|v| v.trim().to_string()))
+        .unwrap_or_default()
+}
+
+#[test]
+fn u_drops_root_and_with_disable_ntp_keeps_no_capability() {
+    // SAFETY: geteuid has no preconditions.
+    if unsafe { libc::geteuid() } != 0 {
+        return common::skip_or_fail("root (to test -u)");
+    }
+    let mut d = crate::daemon::Daemon::start_with(LOCAL_CLOCK_10, &["-u", "nobody"]);
+    let r = Client::bind("127.0.0.1")
+        .ask(d.addr(), REPLY_WAIT)
+        .expect("still serving");
+    assert_eq!(r.stratum, 10);
+    let uid = status_field(d.pid(), "Uid:");
+    assert!(uid.split_whitespace().all(|u| u == "65534"), "Uid: {uid}");
+    assert_eq!(status_field(d.pid(), "CapEff:"), "0000000000000000");
+    assert_eq!(status_field(d.pid(), "CapPrm:"), "0000000000000000");
+    assert_eq!(d.stop_with(libc::SIGTERM).code(), Some(0));
+}

@@ -11,6 +11,7 @@ mod daemon;
 pub mod engine;
 pub mod listen;
 pub mod log;
+mod notices;
 mod privs;
 pub mod serve;
 pub mod server;
@@ -27,7 +28,7 @@ use log::Logger;
 use server::{AccessTable, Mru, Responder};
 
 use crate::clock::{ClockError, LinuxClock};
-use crate::config::{self, Config, Loaded, Target, DEFAULT_CONFIG_PATH, NTP_PORT};
+use crate::config::{self, Config, Loaded, DEFAULT_CONFIG_PATH, NTP_PORT};
 
 pub fn command() -> clap::Command {
     cli::command()
@@ -290,14 +291,8 @@ fn serve(
         privs::switch_user(user, keep)?;
     }
     let signals = signals::StopSignals::install().map_err(|e| format!("signals: {e}"))?;
-    for source in config.network_sources() {
-        if let Target::Network { host, .. } = &source.target {
-            log.warning(&format!(
-                "{} {host} ({}): polling servers is not implemented yet (ntpd part 2); not used",
-                source.kind.keyword(),
-                source.origin
-            ));
-        }
+    for line in notices::not_yet_implemented(config) {
+        log.warning(&line);
     }
     log.notice("0.0.0.0 c016 06 restart");
     readiness.ready();

@@ -20,6 +20,12 @@ use crate::proto::{Header, Leap, MacField, Mode, NtpTimestamp, Packet, RefId};
 const NTP_VERSION: u8 = 4;
 /// Bytes of a reply with a crypto-NAK: the header and a zero key ID.
 pub const MAX_REPLY_LEN: usize = HEADER_LEN + 4;
+/// NTP control messages (ntpq).
+const CONTROL_MODE: u8 = 6;
+/// ntpd's private mode (ntpdc).
+const PRIVATE_MODE: u8 = 7;
+/// A mode 6 message has at least its 12-byte header.
+const CONTROL_HEADER_LEN: usize = 12;
 /// Where the transmit timestamp sits in the header.
 const TRANSMIT_AT: std::ops::Range<usize> = 40..48;
 
@@ -38,7 +44,12 @@ pub enum DropReason {
     WrongVersion,
     /// Over the `discard` limits, and no kiss-o'-death due.
     RateLimited,
-    /// Mode 6/7 queries and broadcasts: not served by this module.
+    /// `restrict ... noquery` and a mode 6 query.
+    NoQuery,
+    /// `restrict ... nopeer` and a packet that would start a symmetric
+    /// association.
+    NoPeer,
+    /// Mode 7 (ntpdc) requests: never answered.
     NotServed,
 }
 
@@ -52,7 +63,7 @@ pub enum Outcome {
     /// Send nothing.
     Drop(DropReason),
     /// A packet for the engine: server replies, symmetric and broadcast
-    /// modes, control queries.
+    /// modes, and mode 6 control queries that `restrict` allows.
     Pass,
 }
 
@@ -104,6 +115,9 @@ impl Responder {
         out: &mut [u8],
     ) -> Outcome {
         self.counters.received += 1;
+        if let Some(mode @ (CONTROL_MODE | PRIVATE_MODE)) = request.first().map(|b| b & 7) {
+            return self.control_query(request, from, mode);
+        }
         let packet = match Packet::decode(request) {
             Ok(p) => p,
             Err(_) => return self.drop(DropReason::Malformed),
@@ -125,6 +139,10 @@ impl Responder {
             )
         });
         if header.mode != Mode::Client {
+            // A symmetric-active packet would start an association.
+            if header.mode == Mode::SymmetricActive && flags.contains(RestrictFlags::NOPEER) {
+                return self.drop(DropReason::NoPeer);
+            }
             self.counters.passed += 1;
             return Outcome::Pass;
         }
@@ -160,6 +178,27 @@ impl Responder {
         }
         self.counters.replied += 1;
         Outcome::Reply { len, stamp: true }
+    }
+
+    /// Mode 6 (ntpq) and mode 7 (ntpdc) packets: mode 7 is never answered
+    /// (classic 4.2.8 turned it off for good); mode 6 goes to the engine
+    /// unless `ignore` or `noquery` applies.
+    fn control_query(&mut self, request: &[u8], from: SocketAddr, mode: u8) -> Outcome {
+        let flags = self.access.lookup(from.ip(), from.port());
+        if flags.contains(RestrictFlags::IGNORE) {
+            return self.drop(DropReason::Ignored);
+        }
+        if mode == PRIVATE_MODE {
+            return self.drop(DropReason::NotServed);
+        }
+        if request.len() < CONTROL_HEADER_LEN {
+            return self.drop(DropReason::Malformed);
+        }
+        if flags.contains(RestrictFlags::NOQUERY) {
+            return self.drop(DropReason::NoQuery);
+        }
+        self.counters.passed += 1;
+        Outcome::Pass
     }
 
     fn drop(&mut self, reason: DropReason) -> Outcome {

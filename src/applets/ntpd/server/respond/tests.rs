@@ -223,3 +223,40 @@ fn signed_requests_get_a_crypto_nak_and_other_modes_pass() {
         Outcome::Pass
     );
 }
+
+#[test]
+fn control_queries_pass_unless_noquery_and_mode_7_is_never_answered() {
+    let mut r = responder("restrict default noquery nopeer\nrestrict 127.0.0.1\n");
+    let sys = local_stratum_10();
+    let mut out = [0u8; MAX_REPLY_LEN];
+    // ntpq's "read variables" request: mode 6, 12-byte header.
+    let rv = [0x16, 0x02, 0, 1, 0, 0, 0, 0, 0, 0, 0, 0];
+    assert_eq!(
+        r.respond(&rv, from("127.0.0.1:5"), RX, 0.0, &sys, &mut out),
+        Outcome::Pass
+    );
+    assert_eq!(
+        r.respond(&rv, from("127.0.0.9:5"), RX, 0.0, &sys, &mut out),
+        Outcome::Drop(DropReason::NoQuery)
+    );
+    assert_eq!(
+        r.respond(&rv[..8], from("127.0.0.1:5"), RX, 0.0, &sys, &mut out),
+        Outcome::Drop(DropReason::Malformed)
+    );
+    let mut mode7 = [0u8; 48];
+    mode7[0] = 0x17;
+    assert_eq!(
+        r.respond(&mode7, from("127.0.0.1:5"), RX, 0.0, &sys, &mut out),
+        Outcome::Drop(DropReason::NotServed)
+    );
+    let mut active = request(4, 1);
+    active[0] = 0x21;
+    assert_eq!(
+        r.respond(&active, from("127.0.0.9:5"), RX, 0.0, &sys, &mut out),
+        Outcome::Drop(DropReason::NoPeer)
+    );
+    assert_eq!(
+        r.respond(&active, from("127.0.0.1:5"), RX, 0.0, &sys, &mut out),
+        Outcome::Pass
+    );
+}

@@ -30,7 +30,9 @@ const FALLBACK_UTC_NAME: &[u8] = b"UTC";
 ///
 /// It also carries the one piece of state glibc keeps between zones that
 /// changes results: the DST offset of the last TZ string that borrowed the
-/// `posixrules` transitions (see [`Zone::from_posixrules`]).
+/// `posixrules` transitions (see [`Zone::from_posixrules`]). (glibc also
+/// skips re-reading an unchanged `TZ`, but not after borrowing
+/// `posixrules`, so that cache never changes a result.)
 #[derive(Clone, Debug)]
 pub struct ZoneDir {
     dir: PathBuf,
@@ -83,12 +85,12 @@ impl ZoneDir {
         };
         let tz = tz.map(|v| v.strip_prefix(b":").unwrap_or(v));
         let file = tz.unwrap_or(TZDEFAULT.as_bytes());
-        if let Some(data) = self.read_zone_file(file) {
-            return Zone::from_tzif(data);
-        }
-        match tz {
-            Some(v) if !v.is_empty() && v != TZDEFAULT.as_bytes() => self.from_tz_string(v),
-            _ => Zone::from_posix(PosixTz::fixed(FALLBACK_UTC_NAME, 0)),
+        match self.read_zone_file(file) {
+            Some(data) => Zone::from_tzif(data),
+            None => match tz {
+                Some(v) if !v.is_empty() && v != TZDEFAULT.as_bytes() => self.from_tz_string(v),
+                _ => Zone::from_posix(PosixTz::fixed(FALLBACK_UTC_NAME, 0)),
+            },
         }
     }
 

@@ -19,6 +19,7 @@ pub mod posix;
 mod posix_time;
 pub mod transitions;
 pub mod tzif;
+pub mod tzif_write;
 pub mod zone;
 
 pub use chrono_zone::{LocalZone, ZoneOffset};

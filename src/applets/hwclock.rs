@@ -204,11 +204,12 @@ fn options(m: &ArgMatches, now: i64) -> Result<Options, String> {
             }
         },
     };
+    // like util-linux, --date matters (and is checked) only where it is used
+    let wants_date = matches!(function, Function::Set | Function::Predict);
     let date = match m.get_one::<String>("date") {
-        None if matches!(function, Function::Set | Function::Predict) => {
-            return Err("--date is required for --set or --predict".into())
-        }
+        None if wants_date => return Err("--date is required for --set or --predict".into()),
         None => None,
+        Some(_) if !wants_date => None,
         Some(text) => match date::parse(text, now, &zone::SystemZone::from_env()) {
             Some(t) => Some((text.clone(), t)),
             None => return Err(format!("invalid date '{text}'")),
@@ -330,6 +331,11 @@ mod tests {
             "invalid --delay argument: 'x' (seconds, 0 to 5)"
         );
         assert_eq!(parse(&["-w", "--delay", "0.25"]).unwrap().delay, Some(0.25));
+    }
+
+    #[test]
+    fn date_is_ignored_where_it_is_not_used() {
+        assert_eq!(parse(&["-r", "--date", "garbage"]).unwrap().date, None);
     }
 
     #[test]

@@ -133,16 +133,21 @@ fn ntpdig_and_ntpdate_agree() {
     assert!(theirs.status.success());
     // `2026-11-21 23:17:11.283860 (+0000) +0.000263 +/- 0.000307 127.0.0.1 s10 no-leap`
     let text = String::from_utf8_lossy(&theirs.stdout);
-    let their_offset: f64 = text
-        .split_whitespace()
-        .nth(3)
-        .and_then(|w| w.parse().ok())
-        .unwrap_or_else(|| panic!("ntpdig output: {text}"));
+    let field = |n: usize| -> f64 {
+        text.split_whitespace()
+            .nth(n)
+            .and_then(|w| w.parse().ok())
+            .unwrap_or_else(|| panic!("ntpdig output: {text}"))
+    };
+    // ntpdig states its own error bound (`+/- 0.000307`): on a loaded
+    // machine its Python start-up widens it to milliseconds, so agreement
+    // is judged within that bound plus our own tolerance.
+    let (their_offset, their_bound) = (field(3), field(5));
     let ours = ntpdate_beside(&ntpsec, &["-q", "-u", "127.0.0.1"]);
     let our_offset = assert_query_output(&ours, "127.0.0.1", 10);
     assert!(
-        (our_offset - their_offset).abs() < 2.0 * SAME_CLOCK_TOLERANCE,
-        "ours {our_offset} theirs {their_offset}"
+        (our_offset - their_offset).abs() <= their_bound + SAME_CLOCK_TOLERANCE,
+        "ours {our_offset} theirs {their_offset} +/- {their_bound}"
     );
 }
 

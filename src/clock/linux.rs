@@ -5,7 +5,7 @@
 //! single-shot slew, which the kernel defines in microseconds whatever the
 //! flags say.
 
-use super::{sta, Clock, ClockError, KernelStatus, MAX_FREQUENCY_PPM};
+use super::{sta, Clock, ClockError, KernelStatus, MAX_FREQUENCY_PPM, MAX_SLEW};
 use crate::proto::UnixTime;
 
 /// `timex.freq` and `timex.ppsfreq` are ppm with a 16-bit binary fraction.
@@ -120,9 +120,9 @@ impl Clock for LinuxClock {
     }
 
     fn slew(&mut self, offset: f64) -> Result<(), ClockError> {
-        // The kernel's single-shot offset is microseconds and limited to
-        // ±0.5 s per call by adjtime(3)'s definition; larger ones are steps.
-        if !offset.is_finite() || offset.abs() > 0.5 {
+        // The kernel's single-shot offset is in microseconds, whatever the
+        // ADJ_NANO flag says.
+        if !offset.is_finite() || offset.abs() > MAX_SLEW {
             return Err(ClockError::OutOfRange {
                 op: "slew the clock",
                 value: offset,

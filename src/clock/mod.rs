@@ -109,3 +109,7 @@ pub trait Clock {
 pub const MAX_FREQUENCY_PPM: f64 = 500.0;
 /// The rate at which adjtime(3)-style slews run, as a fraction (500 ppm).
 pub const SLEW_RATE: f64 = 500e-6;
+/// The largest adjtime(3)-style slew, seconds: glibc's adjtime refuses more,
+/// because the kernel takes the offset in microseconds in a 32-bit field on
+/// some platforms. At 500 ppm it would take 50 days to finish.
+pub const MAX_SLEW: f64 = 2145.0;

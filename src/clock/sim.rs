@@ -5,7 +5,7 @@
 //! an uncorrected quartz oscillator would. The discipline's corrections
 //! (steps, slews, frequency) act on it the way the kernel's would.
 
-use super::{sta, Clock, ClockError, KernelStatus, MAX_FREQUENCY_PPM, SLEW_RATE};
+use super::{sta, Clock, ClockError, KernelStatus, MAX_FREQUENCY_PPM, MAX_SLEW, SLEW_RATE};
 use crate::proto::UnixTime;
 
 /// Wander is applied in steps of at most this much true time, seconds.
@@ -191,7 +191,7 @@ impl Clock for SimClock {
     }
 
     fn slew(&mut self, offset: f64) -> Result<(), ClockError> {
-        if !offset.is_finite() || offset.abs() > 0.5 {
+        if !offset.is_finite() || offset.abs() > MAX_SLEW {
             return Err(ClockError::OutOfRange {
                 op: "slew the clock",
                 value: offset,

@@ -88,14 +88,16 @@ impl ZoneDir {
         match self.read_zone_file(file) {
             Some(data) => Zone::from_tzif(data),
             None => match tz {
-                Some(v) if !v.is_empty() && v != TZDEFAULT.as_bytes() => self.from_tz_string(v),
+                Some(v) if !v.is_empty() && v != TZDEFAULT.as_bytes() => {
+                    self.zone_from_tz_string(v)
+                }
                 _ => Zone::from_posix(PosixTz::fixed(FALLBACK_UTC_NAME, 0)),
             },
         }
     }
 
     /// A zone from a TZ string, borrowing `posixrules` when it has no rules.
-    fn from_tz_string(&self, s: &[u8]) -> Zone {
+    fn zone_from_tz_string(&self, s: &[u8]) -> Zone {
         let tz = PosixTz::parse_lenient(s);
         if tz.wants_posixrules {
             let rule_dst = self.posixrules_dst.get();
@@ -130,7 +132,7 @@ impl ZoneDir {
             name: name.to_string(),
             source,
         })?;
-        Ok(self.from_tz_string(bare.as_bytes()))
+        Ok(self.zone_from_tz_string(bare.as_bytes()))
     }
 }
 

@@ -251,6 +251,9 @@ fn tz_strings_and_zone_names() {
         "AAA3BBB",
         "CCC4DDD",
         "AAA3BBB",
+        // A zone without transitions changes how the next such string reads.
+        "Etc/GMT-6",
+        "AAA3BBB",
         "EST5EDT,M3.2.0",
         "EST5,M3.2.0,M11.1.0",
         "EST5EDT,M3.2.0,M11.1.0junk",

@@ -29,14 +29,15 @@ const FALLBACK_UTC_NAME: &[u8] = b"UTC";
 /// Where to look for zone files.
 ///
 /// It also carries the one piece of state glibc keeps between zones that
-/// changes results: the DST offset of the last TZ string that borrowed the
-/// `posixrules` transitions (see [`Zone::from_posixrules`]). (glibc also
+/// changes results, its `rule_dstoff` (see [`Zone::from_posixrules`]):
+/// set by reading a zone file without transitions (to its offset) and by
+/// borrowing `posixrules` (to the TZ string's DST offset). (glibc also
 /// skips re-reading an unchanged `TZ`, but not after borrowing
 /// `posixrules`, so that cache never changes a result.)
 #[derive(Clone, Debug)]
 pub struct ZoneDir {
     dir: PathBuf,
-    posixrules_dst: Cell<i32>,
+    rule_dst: Cell<i32>,
 }
 
 impl ZoneDir {
@@ -48,7 +49,7 @@ impl ZoneDir {
         };
         ZoneDir {
             dir,
-            posixrules_dst: Cell::new(0),
+            rule_dst: Cell::new(0),
         }
     }
 
@@ -73,7 +74,11 @@ impl ZoneDir {
             return None;
         }
         let bytes = std::fs::read(self.path_of(name)).ok()?;
-        tzif::parse(&bytes).ok()
+        let data = tzif::parse(&bytes).ok()?;
+        if data.transitions.is_empty() {
+            self.rule_dst.set(data.types[0].utoff);
+        }
+        Some(data)
     }
 
     /// The zone a `TZ` value names (None = `TZ` unset), exactly as glibc
@@ -100,13 +105,11 @@ impl ZoneDir {
     fn zone_from_tz_string(&self, s: &[u8]) -> Zone {
         let tz = PosixTz::parse_lenient(s);
         if tz.wants_posixrules {
-            let rule_dst = self.posixrules_dst.get();
-            if let Some(zone) = self
-                .read_zone_file(TZDEFRULES.as_bytes())
-                .and_then(|data| Zone::from_posixrules(data, &tz, rule_dst))
-            {
-                self.posixrules_dst.set(tz.rules[1].offset);
-                return zone;
+            if let Some(data) = self.read_zone_file(TZDEFRULES.as_bytes()) {
+                if let Some(zone) = Zone::from_posixrules(data, &tz, self.rule_dst.get()) {
+                    self.rule_dst.set(tz.rules[1].offset);
+                    return zone;
+                }
             }
         }
         Zone::from_posix(tz)

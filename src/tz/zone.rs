@@ -104,9 +104,10 @@ impl Zone {
     /// file's last transition its footer applies unchanged, names included,
     /// as in glibc. None when the file has fewer than two types.
     ///
-    /// `rule_dst` is glibc's `rule_dstoff`: glibc 2.36 never sets it when
-    /// reading a file, so it is 0 in a fresh process and afterwards the DST
-    /// offset of the previous zone built this way (see [`ZoneDir`]).
+    /// `rule_dst` is glibc's `rule_dstoff`, which glibc 2.36 does not derive
+    /// from the file: it is 0 in a fresh process, then the offset of the
+    /// last zone file read that has no transitions, or the DST offset of
+    /// the last zone built this way, whichever came last (see [`ZoneDir`]).
     ///
     /// [`ZoneDir`]: super::lookup::ZoneDir
     pub fn from_posixrules(mut data: TzifData, tz: &PosixTz, rule_dst: i32) -> Option<Zone> {

@@ -239,6 +239,36 @@ proptest! {
         }
     }
 
+    /// The scan's invariant: nothing about local time changes between a
+    /// time and the next change point the zone reports.
+    #[test]
+    fn nothing_changes_before_the_next_change_point(
+        which in 0usize..5,
+        t in prop_oneof![any::<i64>(), -(1i64 << 36)..(1i64 << 36)],
+        fractions in proptest::collection::vec(0.0f64..1.0, 8),
+    ) {
+        let names: [&[u8]; 5] = [
+            b"Europe/London",
+            b"right/America/Sao_Paulo",
+            b"Australia/Lord_Howe",
+            b"EST5EDT,0/0,J365/25",
+            b"<-03>3<-02>,M3.5.0/-2,M10.5.0/-1",
+        ];
+        if !std::path::Path::new(ZONEINFO).join("Europe/London").is_file() {
+            return Ok(());
+        }
+        let zone = ZoneDir::new(None).resolve(Some(names[which]));
+        let next = zone.next_change_after(t).unwrap_or(i64::MAX);
+        prop_assert!(next > t);
+        let at_t = (zone.state_at(t), zone.localtime(t).is_some());
+        for f in fractions {
+            let span = (i128::from(next) - i128::from(t) - 1) as f64;
+            let s = (i128::from(t) + (span * f) as i128).min(i128::from(next) - 1) as i64;
+            let at_s = (zone.state_at(s), zone.localtime(s).is_some());
+            prop_assert_eq!(&at_s, &at_t, "t={} s={} next={}", t, s, next);
+        }
+    }
+
     /// Any TZ string parses without panicking, and conversions with the
     /// result never panic.
     #[test]

@@ -234,8 +234,16 @@ fn arb_tzif() -> impl Strategy<Value = TzifData> {
     )
 }
 
+/// Cases per property: 512, or PROPTEST_CASES for a longer fuzzing run.
+fn cases() -> u32 {
+    std::env::var("PROPTEST_CASES")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(512)
+}
+
 proptest! {
-    #![proptest_config(ProptestConfig::with_cases(512))]
+    #![proptest_config(ProptestConfig::with_cases(cases()))]
 
     #[test]
     fn write_then_read_round_trips(data in arb_tzif()) {

@@ -51,9 +51,24 @@ const MON_NAMES: [&str; 12] = [
 ];
 
 pub fn command() -> Command {
+    // zdump has -V (not --version's short form) and no -h.
     Command::new("zdump")
         .version(env!("CARGO_PKG_VERSION"))
         .about("Print the time in, and the transitions of, time zones")
+        .disable_version_flag(true)
+        .disable_help_flag(true)
+        .arg(
+            Arg::new("version")
+                .long("version")
+                .action(ArgAction::Version)
+                .help("Output version info"),
+        )
+        .arg(
+            Arg::new("help")
+                .long("help")
+                .action(ArgAction::Help)
+                .help("Output this help"),
+        )
         .arg(
             Arg::new("verbose")
                 .short('v')

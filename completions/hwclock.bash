@@ -23,12 +23,32 @@ _hwclock() {
 
     case "${cmd}" in
         hwclock)
-            opts="-h -V --help --version"
+            opts="-r -s -w -a -u -l -f -v -D -h -V --show --get --set --hctosys --systohc --systz --adjust --predict --utc --localtime --rtc --directisa --date --delay --update-drift --noadjfile --adjfile --test --verbose --debug --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
+                --rtc)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -f)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --date)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --delay)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --adjfile)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;

@@ -1,2 +1,17 @@
-complete -c ntpdate -s h -l help -d 'Print help'
-complete -c ntpdate -s V -l version -d 'Print version'
+complete -c ntpdate -s a -d 'Authenticate with this key ID (not supported yet)' -r
+complete -c ntpdate -s e -d 'Authentication delay in seconds, below 1 (used with -a)' -r
+complete -c ntpdate -s k -d 'Key file for -a (default /etc/ntp.keys)' -r
+complete -c ntpdate -s o -d 'NTP version of the requests, 1 to 4 (default 4)' -r
+complete -c ntpdate -s p -d 'Samples per server, 1 to 8 (default 4)' -r
+complete -c ntpdate -s t -d 'Seconds to wait for each reply, with a fraction (default 2)' -r
+complete -c ntpdate -l version -d 'Print version'
+complete -c ntpdate -s 4 -d 'Resolve names to IPv4 addresses only'
+complete -c ntpdate -s 6 -d 'Resolve names to IPv6 addresses only'
+complete -c ntpdate -s b -d 'Always step the clock (settimeofday), never slew'
+complete -c ntpdate -s B -d 'Always slew the clock (adjtime), never step'
+complete -c ntpdate -s d -d 'Debug: show each exchange and why replies were rejected; do not set the clock'
+complete -c ntpdate -s q -d 'Query only: print the offsets, do not set the clock'
+complete -c ntpdate -s s -d 'Log to syslog instead of the terminal'
+complete -c ntpdate -s u -d 'Use an unprivileged source port instead of 123'
+complete -c ntpdate -s v -d 'Print the version line first'
+complete -c ntpdate -s h -l help -d 'Print help (see more with \'--help\')'

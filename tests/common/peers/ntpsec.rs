@@ -111,7 +111,7 @@ impl Ntpsec {
             .arg("-p")
             .arg(dir.join("ntpd.pid"));
         let orphan_serves =
-            self.orphan_stratum.is_some() && self.local_clock.map_or(true, |local| local.noselect);
+            self.orphan_stratum.is_some() && self.local_clock.is_none_or(|local| local.noselect);
         let launch = Launch {
             name: "ntpsec",
             command,

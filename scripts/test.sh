@@ -22,6 +22,9 @@ if [ "${NTPBOX_GUARDED:-}" != 1 ]; then
 		command -v setpriv >/dev/null || need+=(util-linux)
 		command -v ip >/dev/null || need+=(iproute2)
 		command -v python3 >/dev/null || need+=(python3)
+		# zdump and tz compare against the system's zone files and zdump.
+		[ -e /usr/share/zoneinfo/UTC ] || need+=(tzdata)
+		command -v zdump >/dev/null || need+=(libc-bin)
 		if [ ${#need[@]} -gt 0 ]; then
 			apt-get update -q
 			DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends "${need[@]}"

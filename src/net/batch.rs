@@ -9,11 +9,12 @@
 
 use std::io;
 use std::mem::{size_of, zeroed};
-use std::net::{Ipv4Addr, Ipv6Addr, SocketAddr, SocketAddrV4, SocketAddrV6};
+use std::net::SocketAddr;
 use std::os::fd::{AsRawFd, OwnedFd, RawFd};
 
 use socket2::{Domain, Protocol, Socket, Type};
 
+use super::sys::{enable_kernel_timestamps, kernel_timestamp, socket_addr_of, write_sockaddr};
 use crate::proto::UnixTime;
 
 /// Room for any NTP packet we accept (header, extension fields, MAC) and
@@ -39,7 +40,7 @@ impl ServerSocket {
             socket.set_only_v6(true)?;
         }
         socket.set_nonblocking(true)?;
-        let kernel_timestamps = enable_timestamps(&socket).is_ok();
+        let kernel_timestamps = enable_kernel_timestamps(&socket).is_ok();
         socket.bind(&addr.into())?;
         let local = socket
             .local_addr()?
@@ -65,25 +66,6 @@ impl ServerSocket {
 impl AsRawFd for ServerSocket {
     fn as_raw_fd(&self) -> RawFd {
         self.fd.as_raw_fd()
-    }
-}
-
-fn enable_timestamps(socket: &Socket) -> io::Result<()> {
-    let on: libc::c_int = 1;
-    // SAFETY: a valid fd and a c_int option value of the right size.
-    let r = unsafe {
-        libc::setsockopt(
-            socket.as_raw_fd(),
-            libc::SOL_SOCKET,
-            libc::SO_TIMESTAMPNS,
-            (&on as *const libc::c_int).cast(),
-            size_of::<libc::c_int>() as libc::socklen_t,
-        )
-    };
-    if r == 0 {
-        Ok(())
-    } else {
-        Err(io::Error::last_os_error())
     }
 }
 
@@ -180,29 +162,11 @@ impl RecvBatch {
         let len = (msg.msg_len as usize).min(RECV_BUF_LEN);
         Some(Datagram {
             bytes: &self.bufs[i][..len],
-            from: sockaddr_to_std(&self.addrs[i]),
-            kernel_rx: timestamp_of(&msg.msg_hdr),
+            from: socket_addr_of(&self.addrs[i]),
+            kernel_rx: kernel_timestamp(&msg.msg_hdr),
             truncated: msg.msg_hdr.msg_flags & libc::MSG_TRUNC != 0,
         })
     }
-}
-
-/// The SCM_TIMESTAMPNS control message of a received datagram.
-fn timestamp_of(hdr: &libc::msghdr) -> Option<UnixTime> {
-    // SAFETY: hdr was filled by the kernel; the CMSG macros walk within
-    // msg_control/msg_controllen.
-    unsafe {
-        let mut cmsg = libc::CMSG_FIRSTHDR(hdr);
-        while !cmsg.is_null() {
-            let c = &*cmsg;
-            if c.cmsg_level == libc::SOL_SOCKET && c.cmsg_type == libc::SCM_TIMESTAMPNS {
-                let ts: libc::timespec = std::ptr::read_unaligned(libc::CMSG_DATA(cmsg).cast());
-                return Some(UnixTime::new(ts.tv_sec, ts.tv_nsec as u32));
-            }
-            cmsg = libc::CMSG_NXTHDR(hdr, cmsg);
-        }
-    }
-    None
 }
 
 /// Replies waiting to go out in one sendmmsg.
@@ -254,7 +218,7 @@ impl SendBatch {
     pub fn commit(&mut self, len: usize, to: SocketAddr) {
         if self.count < self.bufs.len() {
             self.lens[self.count] = len.min(SEND_BUF_LEN);
-            self.addr_lens[self.count] = std_to_sockaddr(to, &mut self.addrs[self.count]);
+            self.addr_lens[self.count] = write_sockaddr(to, &mut self.addrs[self.count]);
             self.count += 1;
         }
     }
@@ -321,65 +285,6 @@ impl SendBatch {
         }
         self.count = 0;
         Ok(sent)
-    }
-}
-
-fn sockaddr_to_std(storage: &libc::sockaddr_storage) -> Option<SocketAddr> {
-    match storage.ss_family as libc::c_int {
-        libc::AF_INET => {
-            // SAFETY: the kernel wrote a sockaddr_in for AF_INET.
-            let sin: &libc::sockaddr_in =
-                unsafe { &*(storage as *const _ as *const libc::sockaddr_in) };
-            let ip = Ipv4Addr::from(u32::from_be(sin.sin_addr.s_addr));
-            Some(SocketAddr::V4(SocketAddrV4::new(
-                ip,
-                u16::from_be(sin.sin_port),
-            )))
-        }
-        libc::AF_INET6 => {
-            // SAFETY: the kernel wrote a sockaddr_in6 for AF_INET6.
-            let sin6: &libc::sockaddr_in6 =
-                unsafe { &*(storage as *const _ as *const libc::sockaddr_in6) };
-            let ip = Ipv6Addr::from(sin6.sin6_addr.s6_addr);
-            Some(SocketAddr::V6(SocketAddrV6::new(
-                ip,
-                u16::from_be(sin6.sin6_port),
-                sin6.sin6_flowinfo,
-                sin6.sin6_scope_id,
-            )))
-        }
-        _ => None,
-    }
-}
-
-fn std_to_sockaddr(addr: SocketAddr, storage: &mut libc::sockaddr_storage) -> libc::socklen_t {
-    match addr {
-        SocketAddr::V4(v4) => {
-            // SAFETY: sockaddr_storage is large and aligned enough for any
-            // sockaddr type.
-            let sin: &mut libc::sockaddr_in =
-                unsafe { &mut *(storage as *mut _ as *mut libc::sockaddr_in) };
-            sin.sin_family = libc::AF_INET as libc::sa_family_t;
-            sin.sin_port = v4.port().to_be();
-            sin.sin_addr = libc::in_addr {
-                s_addr: u32::from(*v4.ip()).to_be(),
-            };
-            sin.sin_zero = [0; 8];
-            size_of::<libc::sockaddr_in>() as libc::socklen_t
-        }
-        SocketAddr::V6(v6) => {
-            // SAFETY: as above.
-            let sin6: &mut libc::sockaddr_in6 =
-                unsafe { &mut *(storage as *mut _ as *mut libc::sockaddr_in6) };
-            sin6.sin6_family = libc::AF_INET6 as libc::sa_family_t;
-            sin6.sin6_port = v6.port().to_be();
-            sin6.sin6_flowinfo = v6.flowinfo();
-            sin6.sin6_addr = libc::in6_addr {
-                s6_addr: v6.ip().octets(),
-            };
-            sin6.sin6_scope_id = v6.scope_id();
-            size_of::<libc::sockaddr_in6>() as libc::socklen_t
-        }
     }
 }
 

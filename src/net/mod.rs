@@ -17,6 +17,7 @@
 
 pub mod batch;
 mod poll;
+mod sys;
 mod udp;
 
 pub use poll::wait_readable;

@@ -3,11 +3,14 @@
 
 use std::io;
 use std::mem::{size_of, size_of_val};
-use std::net::{Ipv4Addr, Ipv6Addr, SocketAddr, SocketAddrV4, SocketAddrV6};
+use std::net::SocketAddr;
 use std::os::fd::{AsFd, AsRawFd, BorrowedFd};
 
 use socket2::{Domain, Protocol, Socket, Type};
 
+use super::sys::{
+    enable_kernel_timestamps, kernel_timestamp, set_flag, socket_addr_of, zeroed_plain,
+};
 use crate::proto::UnixTime;
 
 /// Room for the control messages of one datagram: SCM_TIMESTAMPNS needs a
@@ -196,47 +199,13 @@ pub fn realtime_now() -> UnixTime {
     UnixTime::new(ts.tv_sec, ts.tv_nsec as u32)
 }
 
-fn enable_kernel_timestamps(socket: &Socket) -> io::Result<()> {
-    let on: libc::c_int = 1;
-    // SAFETY: a valid socket and a c_int option value of the stated size.
-    let r = unsafe {
-        libc::setsockopt(
-            socket.as_raw_fd(),
-            libc::SOL_SOCKET,
-            libc::SO_TIMESTAMPNS,
-            (&on as *const libc::c_int).cast(),
-            size_of::<libc::c_int>() as libc::socklen_t,
-        )
-    };
-    if r < 0 {
-        Err(io::Error::last_os_error())
-    } else {
-        Ok(())
-    }
-}
-
 fn enable_error_queue(socket: &Socket, ipv6: bool) -> io::Result<()> {
-    let on: libc::c_int = 1;
     let (level, name) = if ipv6 {
         (libc::IPPROTO_IPV6, libc::IPV6_RECVERR)
     } else {
         (libc::IPPROTO_IP, libc::IP_RECVERR)
     };
-    // SAFETY: a valid socket and a c_int option value of the stated size.
-    let r = unsafe {
-        libc::setsockopt(
-            socket.as_raw_fd(),
-            level,
-            name,
-            (&on as *const libc::c_int).cast(),
-            size_of::<libc::c_int>() as libc::socklen_t,
-        )
-    };
-    if r < 0 {
-        Err(io::Error::last_os_error())
-    } else {
-        Ok(())
-    }
+    set_flag(socket, level, name)
 }
 
 /// The errno of the IP_RECVERR / IPV6_RECVERR control message, if any.
@@ -260,63 +229,10 @@ fn extended_errno(msg: &libc::msghdr) -> Option<i32> {
     None
 }
 
-/// The SCM_TIMESTAMPNS control message of a received datagram, if any.
-fn kernel_timestamp(msg: &libc::msghdr) -> Option<UnixTime> {
-    // SAFETY: msg was filled in by a successful recvmsg; the CMSG_* helpers
-    // stay within msg_control/msg_controllen.
-    unsafe {
-        let mut cmsg = libc::CMSG_FIRSTHDR(msg);
-        while !cmsg.is_null() {
-            if (*cmsg).cmsg_level == libc::SOL_SOCKET && (*cmsg).cmsg_type == libc::SCM_TIMESTAMPNS
-            {
-                let ts: libc::timespec = std::ptr::read_unaligned(libc::CMSG_DATA(cmsg).cast());
-                // A zero stamp means the kernel had none for this datagram.
-                if ts.tv_sec == 0 && ts.tv_nsec == 0 {
-                    return None;
-                }
-                return Some(UnixTime::new(ts.tv_sec, ts.tv_nsec as u32));
-            }
-            cmsg = libc::CMSG_NXTHDR(msg, cmsg);
-        }
-    }
-    None
-}
-
-fn socket_addr_of(name: &libc::sockaddr_storage) -> Option<SocketAddr> {
-    match name.ss_family as libc::c_int {
-        libc::AF_INET => {
-            // SAFETY: the family says the storage holds a sockaddr_in.
-            let sin: &libc::sockaddr_in = unsafe { &*(name as *const _ as *const _) };
-            Some(SocketAddr::V4(SocketAddrV4::new(
-                Ipv4Addr::from(u32::from_be(sin.sin_addr.s_addr)),
-                u16::from_be(sin.sin_port),
-            )))
-        }
-        libc::AF_INET6 => {
-            // SAFETY: the family says the storage holds a sockaddr_in6.
-            let sin6: &libc::sockaddr_in6 = unsafe { &*(name as *const _ as *const _) };
-            Some(SocketAddr::V6(SocketAddrV6::new(
-                Ipv6Addr::from(sin6.sin6_addr.s6_addr),
-                u16::from_be(sin6.sin6_port),
-                u32::from_be(sin6.sin6_flowinfo),
-                sin6.sin6_scope_id,
-            )))
-        }
-        _ => None,
-    }
-}
-
-/// A zeroed C struct. Only for plain-data libc structs, where all-zero
-/// bytes are a valid value.
-fn zeroed_plain<T: Copy>() -> T {
-    // SAFETY: used only for libc's plain-data structs (msghdr,
-    // sockaddr_storage), for which zero is a valid bit pattern.
-    unsafe { std::mem::zeroed() }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::net::Ipv4Addr;
     use std::time::Duration;
 
     fn loopback(port: u16) -> SocketAddr {

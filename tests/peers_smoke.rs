@@ -8,7 +8,7 @@ use common::peers::{self, LocalClock, Netns, Ntpsec, PeerGuard, MODE_SERVER};
 use std::net::SocketAddr;
 use std::path::Path;
 use std::process::{Command, Output};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 /// ntpsec's `ntpq -p` header and rule, exactly as it prints them.
 const NTPQ_PEERS_HEADER: &str =
@@ -20,8 +20,6 @@ const NTPSTAT_NO_DAEMON: &str = "Unable to talk to NTP daemon. Is it running?\n"
 const NTPSTAT_EXIT_NO_DAEMON: i32 = 2;
 /// A loopback peer's clock is ours: offset and delay are far below this.
 const SAME_CLOCK_TOLERANCE_S: f64 = 0.1;
-/// ntpsec fills in the LOCAL(0) driver's name within its first poll.
-const LOCAL_CLOCK_NAMED_WITHIN: Duration = Duration::from_secs(20);
 /// Time allowed for one SNTP query in these tests.
 const QUERY_TIMEOUT: Duration = Duration::from_secs(1);
 
@@ -153,24 +151,24 @@ fn ntpsec_tools_and_ntpstat_talk_to_ntpsec_ntpd() {
     };
     assert_serves(&ntpsec, 0, 10);
 
-    // Right after start ntpsec may still show LOCAL(0) as "127.127.1.0 ... u"
-    // (its driver name is not filled in yet): ask again until it is.
-    let deadline = Instant::now() + LOCAL_CLOCK_NAMED_WITHIN;
-    loop {
-        let out = run("ntpq -p", ntpsec.command(peers::ntpq()).arg("-p"));
-        assert!(out.status.success());
-        let text = stdout(&out);
-        let lines: Vec<&str> = text.lines().collect();
-        assert_eq!(lines[0], NTPQ_PEERS_HEADER);
-        assert_eq!(lines[1], "=".repeat(NTPQ_PEERS_RULE_WIDTH));
-        assert_eq!(lines.len(), 3, "one association");
-        // noselect: a blank tally.
-        if lines[2].starts_with(" LOCAL(0)        .LOCL.          10 l ") {
-            break;
-        }
-        assert!(Instant::now() < deadline, "LOCAL(0) row: {:?}", lines[2]);
-        std::thread::sleep(Duration::from_millis(200));
-    }
+    // ntpsec names its local clock `LOCAL(0) ... l` once its driver name is
+    // filled in, and `127.127.1.0 ... u` before that; on a loaded machine
+    // the second form was seen for over 20 s. Either is ntpsec's ntpq
+    // talking to ntpsec's ntpd, which is what this proves: a blank tally
+    // (noselect), the LOCL refid and stratum 10.
+    let out = run("ntpq -p", ntpsec.command(peers::ntpq()).arg("-p"));
+    assert!(out.status.success());
+    let text = stdout(&out);
+    let lines: Vec<&str> = text.lines().collect();
+    assert_eq!(lines[0], NTPQ_PEERS_HEADER);
+    assert_eq!(lines[1], "=".repeat(NTPQ_PEERS_RULE_WIDTH));
+    assert_eq!(lines.len(), 3, "one association: {text}");
+    assert!(
+        lines[2].starts_with(" LOCAL(0)        .LOCL.          10 l ")
+            || lines[2].starts_with(" 127.127.1.0     .LOCL.          10 u "),
+        "local clock row: {:?}",
+        lines[2]
+    );
 
     let out = run(
         "ntpq -c rv 0 leap,stratum",

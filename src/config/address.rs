@@ -138,6 +138,20 @@ pub fn family_bits(family: Family) -> u8 {
     }
 }
 
+/// The prefix length of an `ADDR/BITS` word: the whole address when `bits`
+/// is absent, otherwise 0 to `max`. Errors name the directive.
+pub fn prefix_len(directive: &str, bits: Option<&str>, max: u8) -> Result<u8, String> {
+    match bits {
+        None => Ok(max),
+        Some(b) => match b.parse::<u8>() {
+            Ok(n) if n <= max => Ok(n),
+            _ => Err(format!(
+                "{directive}: \"/{b}\" is not a prefix length (0-{max})"
+            )),
+        },
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -6,7 +6,7 @@
 
 use std::net::IpAddr;
 
-use super::address::{family_bits, parse_host, parse_mask, prefix_mask};
+use super::address::{family_bits, parse_host, parse_mask, prefix_len, prefix_mask};
 use super::args::Args;
 use super::model::{Discard, Family, Host, Origin};
 
@@ -187,17 +187,7 @@ fn parse_address_target(word: &str, family: Option<Family>) -> Result<RestrictTa
                 ));
             }
             let max = family_bits(fam);
-            let bits = match bits {
-                None => max,
-                Some(b) => match b.parse::<u8>() {
-                    Ok(n) if n <= max => n,
-                    _ => {
-                        return Err(format!(
-                            "restrict: \"/{b}\" is not a prefix length (0-{max})"
-                        ))
-                    }
-                },
-            };
+            let bits = prefix_len("restrict", bits, max)?;
             Ok(RestrictTarget::Network {
                 addr,
                 mask: prefix_mask(fam, bits),

@@ -3,7 +3,7 @@
 
 use std::net::IpAddr;
 
-use super::address::family_bits;
+use super::address::{family_bits, prefix_len};
 use super::args::Args;
 use super::model::{
     Family, InterfaceAction, InterfaceMatch, InterfaceRule, MruLimits, SystemFlags, Tinker, Tos,
@@ -176,17 +176,7 @@ fn parse_interface_word(directive: &str, word: &str) -> Result<InterfaceMatch, S
     };
     if let Ok(addr) = addr_word.parse::<IpAddr>() {
         let max = family_bits(Family::of(addr));
-        let bits = match bits {
-            None => max,
-            Some(b) => match b.parse::<u8>() {
-                Ok(n) if n <= max => n,
-                _ => {
-                    return Err(format!(
-                        "{directive}: \"/{b}\" is not a prefix length (0-{max})"
-                    ))
-                }
-            },
-        };
+        let bits = prefix_len(directive, bits, max)?;
         return Ok(InterfaceMatch::Prefix { addr, bits });
     }
     let name_ok = !word.is_empty()

@@ -5,7 +5,7 @@
 //! single-shot slew, which the kernel defines in microseconds whatever the
 //! flags say.
 
-use super::{sta, Clock, ClockError, KernelStatus, MAX_FREQUENCY_PPM, MAX_SLEW};
+use super::{sta, Clock, ClockError, KernelStatus, MAX_FREQUENCY_PPM, MAX_RATE_PPM, MAX_SLEW};
 use crate::proto::UnixTime;
 
 /// `timex.freq` and `timex.ppsfreq` are ppm with a 16-bit binary fraction.
@@ -43,6 +43,20 @@ impl LinuxClock {
         tx.tick = current.tick;
         adjtime(self.id, &mut tx, "write the tick length").map(|_| ())
     }
+}
+
+/// The nominal tick length, µs: one USER_HZ tick.
+fn nominal_tick() -> libc::c_long {
+    // SAFETY: sysconf has no preconditions.
+    let hz = unsafe { libc::sysconf(libc::_SC_CLK_TCK) };
+    1_000_000 / if hz > 0 { hz } else { 100 }
+}
+
+/// Splits a whole rate correction into a tick length and a frequency.
+fn tick_and_freq(ppm: f64, nominal: libc::c_long) -> (libc::c_long, f64) {
+    let ppm_per_tick_us = 1e6 / nominal as f64;
+    let ticks = (ppm / ppm_per_tick_us).round() as libc::c_long;
+    (nominal + ticks, ppm - ticks as f64 * ppm_per_tick_us)
 }
 
 fn errno() -> i32 {
@@ -162,6 +176,44 @@ impl Clock for LinuxClock {
         adjtime(self.id, &mut tx, "set the clock frequency").map(|_| ())
     }
 
+    fn rate(&self) -> Result<f64, ClockError> {
+        let (tx, _) = self.read_timex()?;
+        let nominal = nominal_tick();
+        let tick_ppm = (tx.tick - nominal) as f64 * 1e6 / nominal as f64;
+        Ok(tick_ppm + tx.freq as f64 / FREQ_SCALE)
+    }
+
+    fn set_rate(&mut self, ppm: f64) -> Result<(), ClockError> {
+        if !ppm.is_finite() || ppm.abs() > MAX_RATE_PPM {
+            return Err(ClockError::OutOfRange {
+                op: "set the clock rate",
+                value: ppm,
+            });
+        }
+        let (tick, freq) = tick_and_freq(ppm, nominal_tick());
+        // SAFETY: timex is plain data.
+        let mut tx: libc::timex = unsafe { std::mem::zeroed() };
+        tx.modes = libc::ADJ_TICK | libc::ADJ_FREQUENCY | libc::ADJ_NANO;
+        tx.tick = tick;
+        tx.freq = (freq * FREQ_SCALE).round() as libc::c_long;
+        adjtime(self.id, &mut tx, "set the clock rate").map(|_| ())
+    }
+
+    fn pll_offset(&mut self, offset: f64) -> Result<(), ClockError> {
+        // The kernel clamps the PLL offset to ±0.5 s.
+        if !offset.is_finite() || offset.abs() > 0.5 {
+            return Err(ClockError::OutOfRange {
+                op: "hand the kernel PLL an offset",
+                value: offset,
+            });
+        }
+        // SAFETY: timex is plain data.
+        let mut tx: libc::timex = unsafe { std::mem::zeroed() };
+        tx.modes = libc::ADJ_OFFSET | libc::ADJ_NANO;
+        tx.offset = (offset * 1e9).round() as libc::c_long;
+        adjtime(self.id, &mut tx, "hand the kernel PLL an offset").map(|_| ())
+    }
+
     fn kernel_status(&self) -> Result<KernelStatus, ClockError> {
         let (tx, state) = self.read_timex()?;
         Ok(KernelStatus {
@@ -189,5 +241,23 @@ impl Clock for LinuxClock {
         tx.esterror = (s.esterror * 1e6).round() as libc::c_long;
         tx.constant = s.time_constant as libc::c_long;
         adjtime(self.id, &mut tx, "set the kernel clock status").map(|_| ())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn rates_split_into_whole_ticks_and_a_fine_frequency() {
+        assert_eq!(tick_and_freq(0.0, 10_000), (10_000, 0.0));
+        let (tick, freq) = tick_and_freq(-83_333.0, 10_000);
+        assert_eq!(tick, 10_000 - 833);
+        assert!((freq + 33.0).abs() < 1e-9, "{freq}");
+        let (tick, freq) = tick_and_freq(149.0, 10_000);
+        assert_eq!(tick, 10_001);
+        assert!((freq - 49.0).abs() < 1e-9);
+        let (tick, freq) = tick_and_freq(12.5, 10_000);
+        assert_eq!((tick, freq), (10_000, 12.5));
     }
 }

@@ -99,6 +99,18 @@ pub trait Clock {
     fn frequency(&self) -> Result<f64, ClockError>;
     /// Sets the frequency correction, in ppm, within ±500.
     fn set_frequency(&mut self, ppm: f64) -> Result<(), ClockError>;
+    /// The whole rate correction, ppm: the tick length's share plus the
+    /// frequency's. Equal to `frequency()` while the tick is nominal.
+    fn rate(&self) -> Result<f64, ClockError>;
+    /// Sets the whole rate correction, within ±`MAX_RATE_PPM`: the kernel's
+    /// tick length takes the coarse part, its frequency the fine part
+    /// (within ±500 ppm), as chronyd does. This is how the discipline
+    /// removes an offset quickly without stepping: time stays continuous
+    /// and monotonic, it only runs at most 1/12 fast or slow for a while.
+    fn set_rate(&mut self, ppm: f64) -> Result<(), ClockError>;
+    /// Hands an offset to the kernel's phase-locked loop (ADJ_OFFSET, with
+    /// STA_PLL set by `set_kernel_status`): `enable kernel` mode.
+    fn pll_offset(&mut self, offset: f64) -> Result<(), ClockError>;
     /// Reads the kernel discipline state.
     fn kernel_status(&self) -> Result<KernelStatus, ClockError>;
     /// Writes status bits, maxerror, esterror and the time constant.
@@ -107,6 +119,11 @@ pub trait Clock {
 
 /// The largest frequency correction the kernel accepts, ppm.
 pub const MAX_FREQUENCY_PPM: f64 = 500.0;
+/// The largest whole rate correction `set_rate` applies, ppm: 1/12, the
+/// bound chronyd's `maxslewrate` uses by default. A 0.1 s error is gone in
+/// 1.2 s, and no interval measured by an application is off by more than
+/// 8.3%, where a step would make it arbitrarily wrong or negative.
+pub const MAX_RATE_PPM: f64 = 83_333.0;
 /// The rate at which adjtime(3)-style slews run, as a fraction (500 ppm).
 pub const SLEW_RATE: f64 = 500e-6;
 /// The largest adjtime(3)-style slew, seconds: glibc's adjtime refuses more,

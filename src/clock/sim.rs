@@ -5,7 +5,9 @@
 //! an uncorrected quartz oscillator would. The discipline's corrections
 //! (steps, slews, frequency) act on it the way the kernel's would.
 
-use super::{sta, Clock, ClockError, KernelStatus, MAX_FREQUENCY_PPM, MAX_SLEW, SLEW_RATE};
+use super::{
+    sta, Clock, ClockError, KernelStatus, MAX_FREQUENCY_PPM, MAX_RATE_PPM, MAX_SLEW, SLEW_RATE,
+};
 use crate::proto::UnixTime;
 
 /// Wander is applied in steps of at most this much true time, seconds.
@@ -218,6 +220,27 @@ impl Clock for SimClock {
         }
         self.correction_ppm = ppm;
         Ok(())
+    }
+
+    fn rate(&self) -> Result<f64, ClockError> {
+        Ok(self.correction_ppm)
+    }
+
+    fn set_rate(&mut self, ppm: f64) -> Result<(), ClockError> {
+        if !ppm.is_finite() || ppm.abs() > MAX_RATE_PPM {
+            return Err(ClockError::OutOfRange {
+                op: "set the clock rate",
+                value: ppm,
+            });
+        }
+        self.correction_ppm = ppm;
+        Ok(())
+    }
+
+    /// A crude kernel PLL: the offset is slewed away at 500 ppm. The
+    /// accuracy scenarios use the engine's own discipline, not this.
+    fn pll_offset(&mut self, offset: f64) -> Result<(), ClockError> {
+        self.slew(offset)
     }
 
     fn kernel_status(&self) -> Result<KernelStatus, ClockError> {

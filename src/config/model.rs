@@ -225,7 +225,10 @@ pub struct SystemFlags {
     pub auth: bool,
     pub bclient: bool,
     pub calibrate: bool,
-    /// Use the kernel's clock discipline.
+    /// Hand the phase-locked loop to the kernel (ntp_adjtime with STA_PLL).
+    /// Classic ntpd does so by default; ntpbox only when ntp.conf says
+    /// `enable kernel`, because its own discipline, which steers the
+    /// kernel's tick and frequency, is more accurate (see engine::discipline).
     pub kernel: bool,
     pub mode7: bool,
     /// Keep the MRU list of clients (needed for rate limiting).
@@ -242,7 +245,7 @@ impl Default for SystemFlags {
             auth: true,
             bclient: false,
             calibrate: false,
-            kernel: true,
+            kernel: false,
             mode7: false,
             monitor: true,
             ntp: true,

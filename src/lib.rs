@@ -6,6 +6,7 @@
 //! `applets` holds one module per command-line program.
 
 pub mod applets;
+pub mod auth;
 pub mod clock;
 pub mod config;
 pub mod engine;

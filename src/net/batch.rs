@@ -61,6 +61,28 @@ impl ServerSocket {
     pub fn kernel_timestamps(&self) -> bool {
         self.kernel_timestamps
     }
+
+    /// Sends one datagram of any size (control replies, the engine's own
+    /// packets): the rare path, beside the batched replies.
+    pub fn send_to(&self, bytes: &[u8], to: SocketAddr) -> io::Result<usize> {
+        let addr = socket2::SockAddr::from(to);
+        // SAFETY: bytes and addr are valid for the lengths given.
+        let n = unsafe {
+            libc::sendto(
+                self.fd.as_raw_fd(),
+                bytes.as_ptr().cast(),
+                bytes.len(),
+                libc::MSG_DONTWAIT,
+                addr.as_ptr().cast(),
+                addr.len(),
+            )
+        };
+        if n < 0 {
+            Err(io::Error::last_os_error())
+        } else {
+            Ok(n as usize)
+        }
+    }
 }
 
 impl AsRawFd for ServerSocket {

@@ -11,6 +11,8 @@ use std::net::SocketAddr;
 
 use super::server::SystemState;
 use crate::config::{Config, Target};
+use crate::engine::{PeerKind, PeerVars, SystemVars};
+use crate::proto::status::{peer_bits, select, source, PeerStatus, SystemStatus};
 use crate::proto::{Leap, NtpShort, NtpTimestamp, RefId, UnixTime};
 
 /// What the daemon hands the engine.
@@ -41,10 +43,17 @@ pub enum Action {
     Log(String),
 }
 
-pub trait Engine {
+pub trait Engine: View {
     fn handle(&mut self, event: Event<'_>, now: UnixTime) -> Vec<Action>;
     /// What replies to clients advertise right now.
     fn system_state(&self) -> SystemState;
+}
+
+/// What mode 6 (ntpq, ntpstat) reads: the system and peer variables.
+pub trait View {
+    fn system_vars(&self) -> SystemVars;
+    /// Every association, in association-ID order.
+    fn peer_vars(&self) -> Vec<PeerVars>;
 }
 
 /// The local clock driver polls every 2^6 s unless `minpoll` says otherwise.
@@ -155,6 +164,108 @@ impl Engine for StandaloneEngine {
             refid,
             reference_time: self.reference_time,
         }
+    }
+}
+
+/// The association ID the local clock driver shows in mode 6.
+const LOCAL_CLOCK_ASSOC_ID: u16 = 1;
+/// The local clock's address as ntpq shows it.
+const LOCAL_CLOCK_ADDR: [u8; 4] = [127, 127, 1, 0];
+
+impl View for StandaloneEngine {
+    fn system_vars(&self) -> SystemVars {
+        let s = self.system_state();
+        let synced = s.is_synchronised();
+        let local = matches!(self.source, Source::LocalClock { .. });
+        let (source, peer) = match () {
+            _ if !synced => (source::UNSPEC, 0),
+            _ if local => (source::LOCAL, LOCAL_CLOCK_ASSOC_ID),
+            _ => (source::LOCAL, 0),
+        };
+        SystemVars {
+            status: SystemStatus {
+                leap: s.leap,
+                source,
+                event_count: 0,
+                event_code: 0,
+            },
+            leap: s.leap,
+            stratum: s.stratum,
+            precision: s.precision,
+            root_delay: s.root_delay.as_secs_f64(),
+            root_dispersion: s.root_dispersion.as_secs_f64(),
+            refid: s.refid,
+            reference_time: s.reference_time,
+            peer,
+            tc: LOCAL_CLOCK_DEFAULT_POLL,
+            mintc: 3,
+            offset: 0.0,
+            frequency: 0.0,
+            sys_jitter: 0.0,
+            clk_jitter: 0.0,
+            clk_wander: 0.0,
+            tai: 0,
+            leapsec: None,
+            expire: None,
+        }
+    }
+
+    fn peer_vars(&self) -> Vec<PeerVars> {
+        let Source::LocalClock {
+            stratum,
+            refid,
+            poll,
+        } = self.source
+        else {
+            return Vec::new();
+        };
+        let synced = self.synchronised;
+        let hpoll = poll.log2().round() as i8;
+        vec![PeerVars {
+            assoc_id: LOCAL_CLOCK_ASSOC_ID,
+            status: PeerStatus {
+                bits: peer_bits::CONFIGURED | if synced { peer_bits::REACHABLE } else { 0 },
+                select: if synced {
+                    select::SYS_PEER
+                } else {
+                    select::REJECT
+                },
+                event_count: 0,
+                event_code: 0,
+            },
+            kind: PeerKind::Local,
+            hostname: None,
+            srcadr: (LOCAL_CLOCK_ADDR, 123).into(),
+            dstadr: None,
+            leap: if synced {
+                Leap::NoWarning
+            } else {
+                Leap::Unsynchronized
+            },
+            stratum,
+            precision: self.precision,
+            root_delay: 0.0,
+            root_dispersion: 0.0,
+            refid,
+            reference_time: self.reference_time,
+            rec: self.started,
+            reach: if synced { 0o377 } else { 0 },
+            unreach: 0,
+            hmode: 3,
+            pmode: 4,
+            hpoll,
+            ppoll: hpoll,
+            headway: 0,
+            flash: 0,
+            keyid: 0,
+            offset: 0.0,
+            delay: 0.0,
+            dispersion: LOCAL_CLOCK_DISPERSION,
+            jitter: 0.0,
+            filter_delay: [0.0; 8],
+            filter_offset: [0.0; 8],
+            filter_dispersion: [LOCAL_CLOCK_DISPERSION; 8],
+        }]
     }
 }
 

@@ -7,6 +7,7 @@
 //! directives that need it say so instead of doing nothing.
 
 pub mod cli;
+pub mod control;
 mod daemon;
 pub mod engine;
 pub mod listen;
@@ -298,7 +299,9 @@ fn serve(
     readiness.ready();
 
     let mut engine = StandaloneEngine::new(config, precision);
-    let signal = serve::Loop::new(listeners, &mut responder, &mut engine, log).run(&signals);
+    let control = control::Control::new(config);
+    let signal =
+        serve::Loop::new(listeners, &mut responder, &mut engine, log, control).run(&signals);
     let c = responder.counters;
     log.notice(&format!(
         "ntpd exiting on signal {signal} ({}): {} requests, {} replies, {} kiss-o'-death, {} malformed, {} rate-limited, {} refused",

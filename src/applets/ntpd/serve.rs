@@ -7,6 +7,7 @@
 use std::net::SocketAddr;
 use std::os::fd::AsRawFd;
 
+use super::control::{Context, Control};
 use super::engine::{Action, Engine, Event};
 use super::listen::Listener;
 use super::log::Logger;
@@ -17,6 +18,8 @@ use super::time::{monotonic, realtime};
 use crate::net::batch::{RecvBatch, SendBatch};
 use crate::proto::{NtpTimestamp, UnixTime};
 
+/// The NTP mode of control (ntpq) messages.
+const CONTROL_MODE: u8 = 6;
 /// Datagrams per recvmmsg/sendmmsg call.
 pub const BATCH: usize = 64;
 /// Batches taken from one socket before looking at the others again, so a
@@ -30,6 +33,7 @@ pub struct Loop<'a, E: Engine> {
     pub responder: &'a mut Responder,
     pub engine: &'a mut E,
     pub log: &'a mut Logger,
+    control: Control,
     next_timer: Option<UnixTime>,
     recv: RecvBatch,
     send: SendBatch,
@@ -44,12 +48,14 @@ impl<'a, E: Engine> Loop<'a, E> {
         responder: &'a mut Responder,
         engine: &'a mut E,
         log: &'a mut Logger,
+        control: Control,
     ) -> Loop<'a, E> {
         Loop {
             listeners,
             responder,
             engine,
             log,
+            control,
             next_timer: None,
             recv: RecvBatch::new(BATCH),
             send: SendBatch::new(BATCH),
@@ -178,6 +184,10 @@ impl<'a, E: Engine> Loop<'a, E> {
                 }
             }
             for (from, rx, bytes) in passed {
+                if bytes.first().map(|b| b & 7) == Some(CONTROL_MODE) {
+                    self.control_request(listener, from, rx, &bytes);
+                    continue;
+                }
                 let event = Event::Received {
                     from,
                     to: local,
@@ -189,6 +199,30 @@ impl<'a, E: Engine> Loop<'a, E> {
             }
             if received < BATCH {
                 break;
+            }
+        }
+    }
+
+    /// Answers a mode 6 request from the socket it came in on.
+    fn control_request(
+        &mut self,
+        listener: &Listener,
+        from: SocketAddr,
+        rx: UnixTime,
+        bytes: &[u8],
+    ) {
+        let mut replies = Vec::new();
+        let cx = Context {
+            from,
+            to: listener.socket.local_addr(),
+            now: rx,
+            view: &*self.engine,
+            server: self.responder,
+        };
+        self.control.respond(bytes, &cx, &mut replies);
+        for reply in replies {
+            if let Err(e) = listener.socket.send_to(&reply, from) {
+                self.log.debug(&format!("sendto {from}: {e}"));
             }
         }
     }
@@ -221,11 +255,8 @@ impl<'a, E: Engine> Loop<'a, E> {
             self.log.debug(&format!("no socket to send to {to}"));
             return;
         };
-        if let Some(buf) = self.send.next_buffer() {
-            let len = bytes.len().min(buf.len());
-            buf[..len].copy_from_slice(&bytes[..len]);
-            self.send.commit(len, to);
-            let _ = self.send.flush(&l.socket);
+        if let Err(e) = l.socket.send_to(bytes, to) {
+            self.log.debug(&format!("sendto {to}: {e}"));
         }
     }
 }

@@ -98,6 +98,11 @@ impl Responder {
         }
     }
 
+    /// The `restrict` table, for mode 6's own access decisions.
+    pub fn access(&self) -> &AccessTable {
+        &self.access
+    }
+
     pub fn mru(&self) -> Option<&Mru> {
         self.mru.as_ref()
     }

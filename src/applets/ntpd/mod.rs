@@ -9,14 +9,17 @@
 pub mod cli;
 pub mod control;
 mod daemon;
+pub mod drift;
 pub mod engine;
 pub mod listen;
 pub mod log;
 mod notices;
 mod privs;
+mod resolve;
 pub mod serve;
 pub mod server;
 mod signals;
+pub mod stats;
 pub mod time;
 
 use std::ffi::OsString;

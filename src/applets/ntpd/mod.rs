@@ -15,7 +15,7 @@ pub mod listen;
 pub mod log;
 mod notices;
 mod privs;
-mod resolve;
+pub mod resolve;
 pub mod serve;
 pub mod server;
 mod signals;

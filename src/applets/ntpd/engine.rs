@@ -7,41 +7,12 @@
 //! this trait and adds the clock actions. Until then `StandaloneEngine`
 //! serves from the local clock driver, orphan mode or nothing.
 
-use std::net::SocketAddr;
-
 use super::server::SystemState;
 use crate::config::{Config, Target};
+pub use crate::engine::{Action, Event, Level};
 use crate::engine::{PeerKind, PeerVars, SystemVars};
 use crate::proto::status::{peer_bits, select, source, PeerStatus, SystemStatus};
 use crate::proto::{Leap, NtpShort, NtpTimestamp, RefId, UnixTime};
-
-/// What the daemon hands the engine.
-#[derive(Clone, Copy, Debug)]
-pub enum Event<'a> {
-    /// A packet that is not a client request: a server's reply, a
-    /// symmetric or broadcast packet.
-    Received {
-        from: SocketAddr,
-        to: SocketAddr,
-        rx: UnixTime,
-        bytes: &'a [u8],
-    },
-    /// The timer the engine armed has fired.
-    TimerFired,
-}
-
-/// What the engine asks the daemon to do.
-#[derive(Clone, Debug, PartialEq)]
-pub enum Action {
-    Send {
-        to: SocketAddr,
-        bytes: Vec<u8>,
-    },
-    /// Call back with `TimerFired` at this time.
-    ArmTimer(UnixTime),
-    /// One line for the log, in the classic words.
-    Log(String),
-}
 
 pub trait Engine: View {
     fn handle(&mut self, event: Event<'_>, now: UnixTime) -> Vec<Action>;
@@ -112,9 +83,10 @@ impl StandaloneEngine {
                 self.reference_time = NtpTimestamp::from_unix(now);
                 if !self.synchronised {
                     self.synchronised = true;
-                    actions.push(Action::Log(format!(
-                        "synchronized to LOCAL(0), stratum {stratum}"
-                    )));
+                    actions.push(Action::Log {
+                        level: Level::Notice,
+                        text: format!("synchronized to LOCAL(0), stratum {stratum}"),
+                    });
                 }
                 actions.push(Action::ArmTimer(now.add_secs_f64(poll)));
             }
@@ -124,9 +96,12 @@ impl StandaloneEngine {
                     if !self.synchronised {
                         self.synchronised = true;
                         self.reference_time = NtpTimestamp::from_unix(now);
-                        actions.push(Action::Log(format!(
-                            "no source is reachable: orphan mode, serving at stratum {stratum}"
-                        )));
+                        actions.push(Action::Log {
+                            level: Level::Notice,
+                            text: format!(
+                                "no source is reachable: orphan mode, serving at stratum {stratum}"
+                            ),
+                        });
                     }
                 } else {
                     actions.push(Action::ArmTimer(due));
@@ -143,7 +118,7 @@ impl Engine for StandaloneEngine {
         match event {
             // No associations yet: packets from servers and peers are not
             // ours to interpret until part 2.
-            Event::Received { .. } => Vec::new(),
+            Event::Received { .. } | Event::Resolved { .. } => Vec::new(),
             Event::TimerFired => self.update(now),
         }
     }
@@ -321,7 +296,10 @@ mod tests {
         assert_eq!(
             actions,
             [
-                Action::Log("synchronized to LOCAL(0), stratum 10".into()),
+                Action::Log {
+                    level: Level::Notice,
+                    text: "synchronized to LOCAL(0), stratum 10".into()
+                },
                 Action::ArmTimer(t.add_secs_f64(64.0))
             ]
         );

@@ -6,6 +6,7 @@
 //! synchronising engine into `engine::Engine`; until then the options and
 //! directives that need it say so instead of doing nothing.
 
+pub mod adjust;
 pub mod cli;
 pub mod control;
 mod daemon;
@@ -301,20 +302,73 @@ fn serve(
     log.notice("0.0.0.0 c016 06 restart");
     readiness.ready();
 
+    let drift_ppm = read_drift(config, log);
+    let _ = drift_ppm; // the engine of part 2 starts from it
     let mut engine = StandaloneEngine::new(config, precision);
+    let effects = serve::Effects {
+        clock: adjust::ClockControl::new(LinuxClock::realtime(), config.flags.ntp),
+        stats: stats::Stats::new(config),
+        driftfile: config.driftfile.as_ref().map(|d| d.path.clone()),
+        resolver: resolve::Resolver::new().map_err(|e| format!("resolver: {e}"))?,
+    };
     let control = control::Control::new(config);
-    let signal =
-        serve::Loop::new(listeners, &mut responder, &mut engine, log, control).run(&signals);
+    let mut running = serve::Loop::new(
+        listeners,
+        &mut responder,
+        &mut engine,
+        log,
+        control,
+        effects,
+    );
+    let stop = running.run(&signals);
+    if let Err(e) = running.effects.clock.settle() {
+        log.error(&format!("cannot restore the clock's base frequency: {e}"));
+    }
     let c = responder.counters;
-    log.notice(&format!(
-        "ntpd exiting on signal {signal} ({}): {} requests, {} replies, {} kiss-o'-death, {} malformed, {} rate-limited, {} refused",
-        signals::name(signal),
+    let counts = format!(
+        "{} requests, {} replies, {} kiss-o'-death, {} malformed, {} rate-limited, {} refused",
         c.received,
         c.replied,
         c.kod_sent,
         c.malformed,
         c.rate_limited,
         c.refused + c.ignored
-    ));
-    Ok(0)
+    );
+    match stop {
+        serve::Stop::Signal(signal) => {
+            log.notice(&format!(
+                "ntpd exiting on signal {signal} ({}): {counts}",
+                signals::name(signal)
+            ));
+            Ok(0)
+        }
+        serve::Stop::Exit(status) => {
+            log.notice(&format!("ntpd exiting: {counts}"));
+            Ok(status)
+        }
+    }
+}
+
+/// The drift file's frequency, with classic's log lines.
+fn read_drift(config: &Config, log: &mut Logger) -> Option<f64> {
+    let path = &config.driftfile.as_ref()?.path;
+    match drift::read(path) {
+        Ok(Some(ppm)) => {
+            log.info(&format!("0.0.0.0 c011 01 freq_set kernel {ppm:.3} PPM"));
+            Some(ppm)
+        }
+        Ok(None) => {
+            log.info(&format!(
+                "frequency file {}: No such file or directory",
+                path.display()
+            ));
+            log.info("0.0.0.0 c012 02 freq_not_set");
+            None
+        }
+        Err(e) => {
+            log.warning(&e);
+            log.info("0.0.0.0 c012 02 freq_not_set");
+            None
+        }
+    }
 }

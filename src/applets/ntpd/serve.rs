@@ -2,22 +2,30 @@
 //! in batches (recvmmsg), each request answered by the responder from the
 //! engine's current state, the replies stamped with the transmit time as
 //! late as possible and sent in one sendmmsg. Timers the engine arms are
-//! the poll timeout. A stop signal ends the loop.
+//! the poll timeout. The engine's clock actions go to `ClockControl`, its
+//! drift and statistics lines to their files, its name lookups to the
+//! resolver thread. A stop signal, or the engine's `Exit`, ends the loop.
 
 use std::net::SocketAddr;
 use std::os::fd::AsRawFd;
+use std::path::PathBuf;
 
+use super::adjust::ClockControl;
 use super::control::{Context, Control};
-use super::engine::{Action, Engine, Event};
+use super::engine::{Action, Engine, Event, Level};
 use super::listen::Listener;
-use super::log::Logger;
+use super::log::{self, Logger};
+use super::resolve::Resolver;
 use super::server::respond::stamp_transmit;
 use super::server::{Outcome, Responder};
 use super::signals::StopSignals;
+use super::stats::Stats;
 use super::time::{monotonic, realtime};
 use crate::net::batch::{RecvBatch, SendBatch};
 use crate::proto::{NtpTimestamp, UnixTime};
 
+/// pollfds: the stop signals, the resolver's wake-up pipe, then listeners.
+const FIRST_LISTENER: usize = 2;
 /// The NTP mode of control (ntpq) messages.
 const CONTROL_MODE: u8 = 6;
 /// Datagrams per recvmmsg/sendmmsg call.
@@ -34,7 +42,10 @@ pub struct Loop<'a, E: Engine> {
     pub engine: &'a mut E,
     pub log: &'a mut Logger,
     control: Control,
+    /// The rest of what the engine's actions need.
+    pub effects: Effects,
     next_timer: Option<UnixTime>,
+    exit: Option<i32>,
     recv: RecvBatch,
     send: SendBatch,
     /// Per committed reply: does it still need its transmit timestamp?
@@ -49,6 +60,7 @@ impl<'a, E: Engine> Loop<'a, E> {
         engine: &'a mut E,
         log: &'a mut Logger,
         control: Control,
+        effects: Effects,
     ) -> Loop<'a, E> {
         Loop {
             listeners,
@@ -56,7 +68,9 @@ impl<'a, E: Engine> Loop<'a, E> {
             engine,
             log,
             control,
+            effects,
             next_timer: None,
+            exit: None,
             recv: RecvBatch::new(BATCH),
             send: SendBatch::new(BATCH),
             stamp: vec![false; BATCH],
@@ -64,16 +78,20 @@ impl<'a, E: Engine> Loop<'a, E> {
         }
     }
 
-    /// Runs until a stop signal; returns its number.
-    pub fn run(&mut self, signals: &StopSignals) -> i32 {
+    /// Runs until a stop signal or the engine's `Exit`.
+    pub fn run(&mut self, signals: &StopSignals) -> Stop {
         let now = realtime();
         let actions = self.engine.handle(Event::TimerFired, now);
         self.carry_out(actions);
         self.pollfds.push(pollfd(signals.fd()));
+        self.pollfds.push(pollfd(self.effects.resolver.fd()));
         for l in self.listeners {
             self.pollfds.push(pollfd(l.socket.as_raw_fd()));
         }
         loop {
+            if let Some(status) = self.exit {
+                return Stop::Exit(status);
+            }
             let timeout = self.poll_timeout();
             // SAFETY: pollfds is a valid array of that many pollfd.
             let n = unsafe {
@@ -91,11 +109,21 @@ impl<'a, E: Engine> Loop<'a, E> {
             }
             if self.pollfds[0].revents != 0 {
                 if let Some(signal) = signals.received() {
-                    return signal;
+                    return Stop::Signal(signal);
+                }
+            }
+            if self.pollfds[1].revents != 0 {
+                for (name, addrs) in self.effects.resolver.answers() {
+                    let event = Event::Resolved {
+                        name: &name,
+                        addrs: &addrs,
+                    };
+                    let actions = self.engine.handle(event, realtime());
+                    self.carry_out(actions);
                 }
             }
             for i in 0..self.listeners.len() {
-                if self.pollfds[i + 1].revents & (libc::POLLIN | libc::POLLERR) != 0 {
+                if self.pollfds[i + FIRST_LISTENER].revents & (libc::POLLIN | libc::POLLERR) != 0 {
                     self.drain(i);
                 }
             }
@@ -228,9 +256,26 @@ impl<'a, E: Engine> Loop<'a, E> {
     }
 
     fn carry_out(&mut self, actions: Vec<Action>) {
+        if actions.is_empty() {
+            return;
+        }
         for action in actions {
+            match self.effects.clock.apply(&action) {
+                Ok(true) => {
+                    if !self.effects.clock.enabled() {
+                        self.log
+                            .debug(&format!("disable ntp: not carried out: {action:?}"));
+                    }
+                    continue;
+                }
+                Ok(false) => {}
+                Err(e) => {
+                    self.log.error(&e);
+                    continue;
+                }
+            }
             match action {
-                Action::Log(line) => self.log.notice(&line),
+                Action::Log { level, text } => self.log.log(log_level(level), &text),
                 Action::ArmTimer(at) => {
                     let earlier = match self.next_timer {
                         None => true,
@@ -241,7 +286,37 @@ impl<'a, E: Engine> Loop<'a, E> {
                     }
                 }
                 Action::Send { to, bytes } => self.send_one(to, &bytes),
+                Action::SaveDrift(ppm) => self.save_drift(ppm),
+                Action::Stats { file, line } => {
+                    if let Some(problem) = self.effects.stats.append(file, &line, realtime()) {
+                        self.log.warning(&problem);
+                    }
+                }
+                Action::Resolve { name } => self.effects.resolver.start(name),
+                Action::Exit(status) => self.exit = Some(status),
+                Action::Step(_)
+                | Action::SetRate(_)
+                | Action::KernelPllOffset(_)
+                | Action::KernelSync(_) => {}
             }
+        }
+        self.effects
+            .clock
+            .set_base(self.engine.system_vars().frequency);
+    }
+
+    fn save_drift(&mut self, ppm: f64) {
+        let Some(path) = &self.effects.driftfile else {
+            return;
+        };
+        if !self.effects.clock.enabled() {
+            return;
+        }
+        if let Err(e) = super::drift::write(path, ppm) {
+            self.log.warning(&format!(
+                "frequency file {}: cannot write it: {e}",
+                path.display()
+            ));
         }
     }
 
@@ -258,6 +333,32 @@ impl<'a, E: Engine> Loop<'a, E> {
         if let Err(e) = l.socket.send_to(bytes, to) {
             self.log.debug(&format!("sendto {to}: {e}"));
         }
+    }
+}
+
+/// Why the loop ended.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Stop {
+    Signal(i32),
+    /// The engine asked to stop (`-q` done, panic threshold): exit status.
+    Exit(i32),
+}
+
+/// What the loop needs to carry out the engine's actions besides sockets.
+pub struct Effects {
+    pub clock: ClockControl,
+    pub stats: Stats,
+    pub driftfile: Option<PathBuf>,
+    pub resolver: Resolver,
+}
+
+fn log_level(level: Level) -> log::Level {
+    match level {
+        Level::Error => log::Level::Error,
+        Level::Warning => log::Level::Warning,
+        Level::Notice => log::Level::Notice,
+        Level::Info => log::Level::Info,
+        Level::Debug => log::Level::Debug,
     }
 }
 

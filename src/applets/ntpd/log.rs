@@ -1,7 +1,7 @@
 //! Where ntpd's messages go: syslog (facility daemon, ident `ntpd`) by
 //! default, stderr with `-n`, or a file with `-l`/`logfile`. File and stderr
 //! lines look like classic ntpd's log file: `21 Nov 23:57:55 ntpd[1234]: ...`
-//! (the time in UTC until the shared `tz` module can give local time).
+//! in local time (`TZ`, else /etc/localtime), through the shared `tz` module.
 
 use std::ffi::CString;
 use std::fs::File;
@@ -11,6 +11,7 @@ use std::path::Path;
 use chrono::DateTime;
 
 use crate::proto::UnixTime;
+use crate::tz::LocalZone;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
 pub enum Level {
@@ -41,6 +42,8 @@ enum Sink {
 
 pub struct Logger {
     sink: Sink,
+    /// Loaded once: a chroot (`-i`) may hide the zone files later.
+    zone: LocalZone,
     /// `-d` count / `-D level`: debug lines are written only when > 0.
     debug: u8,
 }
@@ -49,6 +52,7 @@ impl Logger {
     pub fn stderr(debug: u8) -> Logger {
         Logger {
             sink: Sink::Stderr,
+            zone: LocalZone::from_env(),
             debug,
         }
     }
@@ -66,6 +70,7 @@ impl Logger {
         };
         Logger {
             sink: Sink::Syslog,
+            zone: LocalZone::from_env(),
             debug,
         }
     }
@@ -76,6 +81,7 @@ impl Logger {
             .append(true)
             .open(path)?;
         Ok(Logger {
+            zone: LocalZone::from_env(),
             sink: Sink::File(file),
             debug,
         })
@@ -98,6 +104,7 @@ impl Logger {
             Sink::Stderr => {
                 let line = format_line(
                     UnixTime::from_system_time(std::time::SystemTime::now()),
+                    &self.zone,
                     message,
                 );
                 let _ = std::io::stderr().write_all(line.as_bytes());
@@ -105,6 +112,7 @@ impl Logger {
             Sink::File(file) => {
                 let line = format_line(
                     UnixTime::from_system_time(std::time::SystemTime::now()),
+                    &self.zone,
                     message,
                 );
                 let _ = file.write_all(line.as_bytes());
@@ -133,10 +141,10 @@ impl Logger {
     }
 }
 
-/// `21 Nov 23:57:55 ntpd[1234]: message\n`.
-pub fn format_line(at: UnixTime, message: &str) -> String {
+/// `21 Nov 23:57:55 ntpd[1234]: message\n`, in the zone's local time.
+pub fn format_line(at: UnixTime, zone: &LocalZone, message: &str) -> String {
     let stamp = DateTime::from_timestamp(at.secs(), 0)
-        .map(|t| t.format("%e %b %H:%M:%S").to_string())
+        .map(|t| t.with_timezone(zone).format("%e %b %H:%M:%S").to_string())
         .unwrap_or_else(|| at.secs().to_string());
     format!("{stamp} ntpd[{}]: {message}\n", std::process::id())
 }
@@ -145,10 +153,23 @@ pub fn format_line(at: UnixTime, message: &str) -> String {
 mod tests {
     use super::*;
 
+    fn zone(tz: &str) -> LocalZone {
+        LocalZone::new(crate::tz::Zone::named(tz.as_bytes()))
+    }
+
+    #[test]
+    fn lines_are_in_local_time() {
+        let at = UnixTime::new(1_795_305_475, 0);
+        let line = format_line(at, &zone("CET-1CEST,M3.5.0,M10.5.0/3"), "x");
+        assert!(line.starts_with("22 Nov 00:57:55 ntpd["), "{line}");
+    }
+
     #[test]
     fn lines_look_like_classic_log_files() {
+        let utc = zone("UTC0");
         let line = format_line(
             UnixTime::new(1_795_305_475, 0),
+            &utc,
             "Listen normally on 2 lo 127.0.0.1:123",
         );
         assert_eq!(
@@ -158,7 +179,7 @@ mod tests {
                 std::process::id()
             )
         );
-        let early = format_line(UnixTime::new(1_783_300_909, 0), "x");
+        let early = format_line(UnixTime::new(1_783_300_909, 0), &utc, "x");
         assert!(early.starts_with(" 6 Jul "), "{early}");
     }
 

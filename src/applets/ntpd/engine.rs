@@ -18,6 +18,10 @@ pub trait Engine: View {
     fn handle(&mut self, event: Event<'_>, now: UnixTime) -> Vec<Action>;
     /// What replies to clients advertise right now.
     fn system_state(&self) -> SystemState;
+    /// SIGUSR1: the drift file now, not at the hourly save.
+    fn save_drift_now(&mut self, _now: UnixTime) -> Vec<Action> {
+        Vec::new()
+    }
 }
 
 /// What mode 6 (ntpq, ntpstat) reads: the system and peer variables.

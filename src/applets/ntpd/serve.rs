@@ -111,6 +111,10 @@ impl<'a, E: Engine> Loop<'a, E> {
                 if let Some(signal) = signals.received() {
                     return Stop::Signal(signal);
                 }
+                if signals.take_save_request() {
+                    let actions = self.engine.save_drift_now(realtime());
+                    self.carry_out(actions);
+                }
             }
             if self.pollfds[1].revents != 0 {
                 for (name, addrs) in self.effects.resolver.answers() {

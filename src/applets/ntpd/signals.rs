@@ -1,18 +1,26 @@
 //! SIGTERM and SIGINT end the daemon cleanly: the handler only writes a
 //! byte to a pipe (the self-pipe trick) that the poll loop watches, so the
-//! loop notices at once and shuts down from its own context.
+//! loop notices at once and shuts down from its own context. SIGUSR1 asks
+//! for the drift file to be written now rather than at the hourly save
+//! (for tests, and before a planned reboot); the loop goes on.
 
 use std::io;
 use std::os::fd::{AsRawFd, FromRawFd, OwnedFd, RawFd};
-use std::sync::atomic::{AtomicI32, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicI32, Ordering};
 
 /// The write end of the pipe, for the handler; -1 before setup.
 static WAKE_FD: AtomicI32 = AtomicI32::new(-1);
-/// The last signal received, 0 when none.
+/// The last stop signal received, 0 when none.
 static LAST_SIGNAL: AtomicI32 = AtomicI32::new(0);
+/// Set by SIGUSR1: save the drift file now.
+static SAVE_REQUESTED: AtomicBool = AtomicBool::new(false);
 
 extern "C" fn on_signal(signal: libc::c_int) {
-    LAST_SIGNAL.store(signal, Ordering::SeqCst);
+    if signal == libc::SIGUSR1 {
+        SAVE_REQUESTED.store(true, Ordering::SeqCst);
+    } else {
+        LAST_SIGNAL.store(signal, Ordering::SeqCst);
+    }
     let fd = WAKE_FD.load(Ordering::SeqCst);
     if fd >= 0 {
         let byte = 1u8;
@@ -38,7 +46,7 @@ impl StopSignals {
         // SAFETY: pipe2 just returned these two open descriptors.
         let (read, write) = unsafe { (OwnedFd::from_raw_fd(fds[0]), OwnedFd::from_raw_fd(fds[1])) };
         WAKE_FD.store(write.as_raw_fd(), Ordering::SeqCst);
-        for signal in [libc::SIGTERM, libc::SIGINT] {
+        for signal in [libc::SIGTERM, libc::SIGINT, libc::SIGUSR1] {
             // SAFETY: a zeroed sigaction with a valid handler and an empty
             // mask; SA_RESTART keeps other system calls going.
             unsafe {
@@ -62,6 +70,11 @@ impl StopSignals {
 
     pub fn fd(&self) -> RawFd {
         self.read.as_raw_fd()
+    }
+
+    /// Whether SIGUSR1 came since the last call.
+    pub fn take_save_request(&self) -> bool {
+        SAVE_REQUESTED.swap(false, Ordering::SeqCst)
     }
 
     /// The stop signal received, if any (drains the pipe).

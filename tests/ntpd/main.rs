@@ -10,6 +10,7 @@ mod common;
 mod cli;
 mod client;
 mod daemon;
+mod flood;
 mod hostile;
 mod peers;
 mod restrict;

@@ -5,9 +5,12 @@
 //! its next request as soon as the last is answered. The best sample of
 //! each server (lowest delay) goes into classic ntpdate's selection, and the
 //! chosen server's offset is stepped (0.5 s or more, or -b) or slewed
-//! (less, or -B). With -q or -d nothing is set.
+//! (less, or -B). With -q or -d nothing is set. With -a KEYID requests
+//! are signed with that key of the keys file (-k) and only replies signed
+//! with it are used (see `auth`).
 
 mod adjust;
+mod auth;
 mod log;
 mod options;
 mod report;
@@ -50,11 +53,6 @@ pub fn run(args: Vec<OsString>) -> i32 {
 
 /// The whole run; the error is the last line to log before exiting 1.
 fn ntpdate(opts: &Options, log: &Log) -> Result<(), String> {
-    if opts.auth_key.is_some() {
-        return Err("authentication (-a) is not supported by this ntpdate yet; \
-                    query without -a, or use ntpd with keys"
-            .into());
-    }
     if opts.debug > 0 || opts.verbose {
         log.notice(&format!("ntpdate {} (ntpbox)", env!("CARGO_PKG_VERSION")));
     }
@@ -69,12 +67,17 @@ fn ntpdate(opts: &Options, log: &Log) -> Result<(), String> {
     if servers.is_empty() {
         return Err("no servers can be used, exiting".into());
     }
+    let auth = match opts.auth_key {
+        Some(key_id) => Some(auth::Auth::load(key_id, &opts.key_file, log)?),
+        None => None,
+    };
 
     let sockets = open_sockets(opts, &servers)?;
     let plan = Plan {
         samples: opts.samples,
         timeout: opts.timeout,
         version: opts.version,
+        auth: auth.as_ref(),
     };
     let debug = opts.debug > 0;
     let mut show = |event: sampling::Event| {
@@ -113,7 +116,7 @@ fn ntpdate(opts: &Options, log: &Log) -> Result<(), String> {
     let Some(chosen) = selection.chosen else {
         for (i, server) in servers.iter().enumerate() {
             let dropped = selection.dropped.iter().find(|(j, _)| *j == i);
-            if let Some(why) = unsuitable_reason(server, dropped.map(|(_, d)| d)) {
+            if let Some(why) = unsuitable_reason(server, dropped.map(|(_, d)| d), opts.auth_key) {
                 log.error(&format!("{}: {why}", report::addr(server.addr)));
             }
         }
@@ -176,7 +179,12 @@ fn stop_message(server: &Server, stop: &Stop) -> String {
 
 /// Why a server could not be used, for the lines before "no server
 /// suitable": None when it was already said (kiss-o'-death, send error).
-fn unsuitable_reason(server: &Server, dropped: Option<&select::Dropped>) -> Option<String> {
+/// `auth_key` is -a's key, which a silent server may not share.
+fn unsuitable_reason(
+    server: &Server,
+    dropped: Option<&select::Dropped>,
+    auth_key: Option<u32>,
+) -> Option<String> {
     if server.stopped.is_some() {
         return None;
     }
@@ -186,12 +194,24 @@ fn unsuitable_reason(server: &Server, dropped: Option<&select::Dropped>) -> Opti
     if let Some(why) = server.rejected {
         return Some(format!("Server dropped: {why}"));
     }
+    if let Some(why) = &server.unauthentic {
+        // Classic ntpdate's words, then why.
+        return Some(format!("Server dropped: Server is untrusted ({why})"));
+    }
     if let Some(why) = &server.ignored {
         return Some(format!("no valid reply: {why}"));
     }
     let requests = |n: u32| format!("{n} request{}", if n == 1 { "" } else { "s" });
     Some(match &server.unreachable_error {
-        None => format!("no reply ({} timed out)", requests(server.timeouts)),
+        None => match auth_key {
+            // NTPsec and chronyd drop requests whose MAC they cannot verify.
+            Some(key) => format!(
+                "no reply ({} timed out; servers do not answer requests they cannot \
+                 authenticate: is key {key} the same there?)",
+                requests(server.timeouts)
+            ),
+            None => format!("no reply ({} timed out)", requests(server.timeouts)),
+        },
         Some(error) if server.timeouts == 0 => format!("no reply: {error}"),
         Some(error) => format!(
             "no reply: {error} ({} timed out)",

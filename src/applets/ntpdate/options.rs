@@ -2,6 +2,7 @@
 //! [-k keyfile] [-o version] [-p samples] [-t timeout] server ...`, as in
 //! ntp 4.2.8, plus `HOST:PORT` and `[V6]:PORT` server forms.
 
+use std::path::PathBuf;
 use std::time::Duration;
 
 use clap::{value_parser, Arg, ArgAction, ArgMatches, Command};
@@ -61,7 +62,10 @@ pub struct Options {
     pub unprivileged_port: bool,
     /// -v: print the version line first.
     pub verbose: bool,
+    /// -a: authenticate with this key.
     pub auth_key: Option<u32>,
+    /// -k: where the keys are.
+    pub key_file: PathBuf,
     pub version: u8,
     pub samples: u8,
     pub timeout: Duration,
@@ -118,20 +122,21 @@ pub fn command() -> Command {
                 .short('a')
                 .value_name("KEYID")
                 .value_parser(value_parser!(u32))
-                .help("Authenticate with this key ID (not supported yet)"),
+                .help("Sign requests with this key of the keys file; accept only replies signed with it"),
         )
         .arg(
             Arg::new("e")
                 .short('e')
                 .value_name("AUTHDELAY")
                 .value_parser(parse_authdelay)
-                .help("Authentication delay in seconds, below 1 (used with -a)"),
+                .help("Authentication delay, below 1 s (accepted for compatibility, not needed)"),
         )
         .arg(
             Arg::new("k")
                 .short('k')
                 .value_name("KEYFILE")
-                .help("Key file for -a (default /etc/ntp.keys)"),
+                .value_parser(value_parser!(PathBuf))
+                .help("Keys file for -a, in ntp.keys format (default /etc/ntp.keys)"),
         )
         .arg(
             Arg::new("o")
@@ -190,6 +195,10 @@ impl Options {
             unprivileged_port: m.get_flag("u"),
             verbose: m.get_flag("v"),
             auth_key: m.get_one::<u32>("a").copied(),
+            key_file: m
+                .get_one::<PathBuf>("k")
+                .cloned()
+                .unwrap_or_else(|| PathBuf::from(super::auth::DEFAULT_KEY_FILE)),
             version: m.get_one::<u8>("o").copied().unwrap_or(DEFAULT_VERSION),
             samples: m.get_one::<u8>("p").copied().unwrap_or(DEFAULT_SAMPLES),
             timeout: m

@@ -82,6 +82,10 @@ pub fn debug_event(event: &Event) -> String {
     match event {
         Event::Transmit { server } => format!("transmit({})", addr(server.addr)),
         Event::Ignored { from, why } => format!("receive({}): ignored: {why}", addr(*from)),
+        Event::Unauthentic { server, why } => format!(
+            "receive({}): authentication failed: {why}",
+            addr(server.addr)
+        ),
         Event::Timeout { server } => format!("timeout({}): no reply", addr(server.addr)),
         Event::Unreachable { server, error } => {
             format!("receive({}): {error}", addr(server.addr))

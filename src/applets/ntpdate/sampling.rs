@@ -6,6 +6,8 @@ use std::io;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
 use std::time::{Duration, Instant};
 
+use super::auth::{Auth, Unauthentic};
+use crate::auth::MAX_MAC_FIELD_LEN;
 use crate::net::{self, Received, UdpSocket};
 use crate::proto::onwire::{self, Exchange, NotOurReply, Unusable};
 use crate::proto::{Header, KissCode, Leap, NtpTimestamp, Packet, PacketError};
@@ -13,7 +15,7 @@ use crate::proto::{Header, KissCode, Leap, NtpTimestamp, Packet, PacketError};
 /// Large enough for any reply with extension fields and a MAC; anything
 /// longer is not an NTP reply to a 48-byte request.
 const RECV_BUFFER: usize = 1024;
-/// The header length of a request: no extension fields, no MAC.
+/// The header length of a request: no extension fields; a MAC with -a.
 const REQUEST_LEN: usize = 48;
 /// Datagrams read from one socket before looking at the timers again, so a
 /// flood cannot keep the loop from its deadlines.
@@ -60,6 +62,8 @@ pub struct Server {
     /// Why the last datagram from this address that was not a reply to our
     /// request was dropped (e.g. a wrong origin timestamp).
     pub ignored: Option<String>,
+    /// With -a: why the last reply that failed authentication failed.
+    pub unauthentic: Option<Unauthentic>,
     pub stopped: Option<Stop>,
     pending: Option<Pending>,
     done: bool,
@@ -89,6 +93,7 @@ impl Server {
             last_reply: None,
             rejected: None,
             ignored: None,
+            unauthentic: None,
             stopped: None,
             pending: None,
             done: false,
@@ -115,6 +120,11 @@ pub enum Event<'a> {
         server: &'a Server,
         exchange: Option<Exchange>,
         why: Unusable,
+    },
+    /// With -a: a reply to our request that is not signed with our key.
+    Unauthentic {
+        server: &'a Server,
+        why: Unauthentic,
     },
     Timeout {
         server: &'a Server,
@@ -148,10 +158,12 @@ impl std::fmt::Display for Ignored {
 
 /// How to query.
 #[derive(Clone, Copy, Debug)]
-pub struct Plan {
+pub struct Plan<'a> {
     pub samples: u8,
     pub timeout: Duration,
     pub version: u8,
+    /// -a: the key requests are signed with and replies checked against.
+    pub auth: Option<&'a Auth>,
 }
 
 /// The sockets requests go out on: one per address family in use.
@@ -216,7 +228,7 @@ impl Sockets {
 pub fn run(
     sockets: &Sockets,
     servers: &mut [Server],
-    plan: Plan,
+    plan: Plan<'_>,
     observe: &mut dyn FnMut(Event),
 ) -> io::Result<()> {
     let mut buf = [0u8; RECV_BUFFER];
@@ -258,7 +270,12 @@ pub fn run(
     Ok(())
 }
 
-fn send_next(sockets: &Sockets, server: &mut Server, plan: Plan, observe: &mut dyn FnMut(Event)) {
+fn send_next(
+    sockets: &Sockets,
+    server: &mut Server,
+    plan: Plan<'_>,
+    observe: &mut dyn FnMut(Event),
+) {
     if server.done || server.sent >= plan.samples as u32 {
         server.done = true;
         return;
@@ -274,11 +291,19 @@ fn send_next(sockets: &Sockets, server: &mut Server, plan: Plan, observe: &mut d
         leap: Leap::Unsynchronized,
         ..Header::client_request(plan.version, cookie)
     };
-    let mut bytes = [0u8; REQUEST_LEN];
+    let mut header = [0u8; REQUEST_LEN];
     // The buffer holds a bare header exactly, so encoding cannot fail.
-    let _ = Packet::new(request).encode_into(&mut bytes);
+    let _ = Packet::new(request).encode_into(&mut header);
+    let mut signed = [0u8; REQUEST_LEN + MAX_MAC_FIELD_LEN];
+    let bytes = match plan.auth {
+        Some(auth) => {
+            let len = auth.sign(&header, &mut signed);
+            &signed[..len]
+        }
+        None => &header[..],
+    };
     let t1 = NtpTimestamp::from_unix(net::realtime_now());
-    match sock.send_to(&bytes, server.addr) {
+    match sock.send_to(bytes, server.addr) {
         // A full send queue loses this request like the network might: it
         // times out and the next one follows. ECONNREFUSED is an earlier
         // ICMP error reported late; it says nothing about this request.
@@ -308,7 +333,7 @@ fn handle(
     servers: &mut [Server],
     bytes: &[u8],
     got: Received,
-    plan: Plan,
+    plan: Plan<'_>,
     observe: &mut dyn FnMut(Event),
 ) {
     let from = got.from;
@@ -338,6 +363,13 @@ fn handle(
         }
     };
     server.pending = None;
+    if let Some(Err(why)) = plan.auth.map(|auth| auth.check(bytes)) {
+        // Answered, but not by someone holding our key: no sample, and
+        // nothing it says (a kiss code either) is believed.
+        server.unauthentic = Some(why);
+        observe(Event::Unauthentic { server, why });
+        return send_next(sockets, server, plan, observe);
+    }
     server.last_reply = Some(reply);
     let exchange = Exchange {
         t1: pending.t1,
@@ -382,7 +414,7 @@ fn unreachable(
     sockets: &Sockets,
     servers: &mut [Server],
     failed: net::SendError,
-    plan: Plan,
+    plan: Plan<'_>,
     observe: &mut dyn FnMut(Event),
 ) {
     let dest = failed.dest;

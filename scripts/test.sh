@@ -14,6 +14,9 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 GUARD=(setpriv --bounding-set=-sys_time --inh-caps=-sys_time)
+# The cargo-deb that builds the package in tests/package.rs, pinned so that
+# every machine builds the same package.
+CARGO_DEB_VERSION=3.8.0
 
 if [ "${NTPBOX_GUARDED:-}" != 1 ]; then
 	echo "== installing test requirements"
@@ -25,10 +28,22 @@ if [ "${NTPBOX_GUARDED:-}" != 1 ]; then
 		# zdump and tz compare against the system's zone files and zdump.
 		[ -e /usr/share/zoneinfo/UTC ] || need+=(tzdata)
 		command -v zdump >/dev/null || need+=(libc-bin)
+		# tests/package.rs: the .deb (cargo-deb needs strip and
+		# dpkg-shlibdeps), its maintainer scripts in a dpkg root (useradd,
+		# deb-systemd-helper, update-rc.d), the unit (systemd-analyze) and
+		# the shell scripts (shellcheck).
+		command -v strip >/dev/null || need+=(binutils)
+		command -v dpkg-shlibdeps >/dev/null || need+=(dpkg-dev)
+		command -v useradd >/dev/null || need+=(passwd)
+		command -v deb-systemd-helper >/dev/null || need+=(init-system-helpers)
+		command -v systemd-analyze >/dev/null || need+=(systemd)
+		command -v shellcheck >/dev/null || need+=(shellcheck)
 		if [ ${#need[@]} -gt 0 ]; then
 			apt-get update -q
 			DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends "${need[@]}"
 		fi
+		# About a minute on 2 cores, once per machine.
+		cargo deb --version >/dev/null 2>&1 || cargo install --locked cargo-deb --version "$CARGO_DEB_VERSION"
 		[ -x scripts/vm/setup.sh ] && scripts/vm/setup.sh
 		[ -x scripts/fetch-peers.sh ] && scripts/fetch-peers.sh
 	else

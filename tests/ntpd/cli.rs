@@ -177,3 +177,23 @@ fn u_drops_root_and_with_disable_ntp_keeps_no_capability() {
     assert_eq!(status_field(d.pid(), "CapPrm:"), "0000000000000000");
     assert_eq!(d.stop_with(libc::SIGTERM).code(), Some(0));
 }
+
+#[test]
+fn i_confines_the_daemon_to_the_chroot_and_it_serves_on() {
+    // SAFETY: geteuid has no preconditions.
+    if unsafe { libc::geteuid() } != 0 {
+        return common::skip_or_fail("root (to test -i)");
+    }
+    let jail = tempfile::tempdir().unwrap();
+    let mut d = crate::daemon::Daemon::start_with(
+        LOCAL_CLOCK_10,
+        &["-i", jail.path().to_str().unwrap(), "-u", "nobody"],
+    );
+    let r = Client::bind("127.0.0.1")
+        .ask(d.addr(), REPLY_WAIT)
+        .expect("serving from the chroot");
+    assert_eq!(r.stratum, 10);
+    let root = std::fs::read_link(format!("/proc/{}/root", d.pid())).unwrap();
+    assert_eq!(root, jail.path().canonicalize().unwrap());
+    assert_eq!(d.stop_with(libc::SIGTERM).code(), Some(0), "{}", d.log());
+}

@@ -284,16 +284,17 @@ fn serve(
         })?),
         None => None,
     };
+    let account = o.user.as_deref().map(privs::lookup_account).transpose()?;
     if let Some(dir) = &o.jaildir {
         privs::chroot(dir).map_err(|e| format!("-i {}: {e}", dir.display()))?;
     }
-    if let Some(user) = &o.user {
+    if let Some(account) = account {
         let keep: &[u32] = if config.flags.ntp {
             &[privs::CAP_SYS_TIME]
         } else {
             &[]
         };
-        privs::switch_user(user, keep)?;
+        privs::switch_user(account, keep)?;
     }
     let signals = signals::StopSignals::install().map_err(|e| format!("signals: {e}"))?;
     for line in notices::not_yet_implemented(config) {

@@ -101,18 +101,31 @@ pub fn chroot(dir: &Path) -> io::Result<()> {
     std::env::set_current_dir("/")
 }
 
-/// `-u USER[:GROUP]`: become USER (and GROUP, else USER's primary group),
-/// keeping only `keep` among the capabilities.
-pub fn switch_user(spec: &str, keep: &[u32]) -> Result<(), String> {
+/// A `-u` user, looked up before any chroot hides /etc/passwd.
+#[derive(Clone, Copy, Debug)]
+pub struct Account {
+    uid: libc::uid_t,
+    gid: libc::gid_t,
+}
+
+/// `-u USER[:GROUP]`: USER, and GROUP or else USER's primary group.
+pub fn lookup_account(spec: &str) -> Result<Account, String> {
     let (user_name, group_name) = match spec.split_once(':') {
         Some((u, g)) => (u, Some(g)),
         None => (spec, None),
     };
-    let user = lookup_user(user_name)?;
+    let (uid, primary) = lookup_user(user_name)?;
     let gid = match group_name {
         Some(g) => lookup_group(g)?,
-        None => user.1,
+        None => primary,
     };
+    Ok(Account { uid, gid })
+}
+
+/// Becomes `account`, keeping only `keep` among the capabilities.
+pub fn switch_user(account: Account, keep: &[u32]) -> Result<(), String> {
+    let user = (account.uid, account.gid);
+    let gid = account.gid;
     // SAFETY: plain system calls with integer arguments and a one-element
     // group list; each result is checked.
     unsafe {

@@ -30,6 +30,8 @@ pub struct Chronyd {
     pub netns: Option<Arc<Netns>>,
     /// Upstream servers to poll (loopback only).
     pub servers: Vec<SocketAddr>,
+    /// Symmetric peers (`peer ADDR port N`, loopback only).
+    pub peers: Vec<SocketAddr>,
     /// Extra chrony.conf lines (no server/pool/peer lines: use `servers`).
     pub extra: Vec<String>,
 }
@@ -47,6 +49,7 @@ impl Chronyd {
             stratum: 10,
             netns: None,
             servers: Vec::new(),
+            peers: Vec::new(),
             extra: Vec::new(),
         }
     }
@@ -56,7 +59,10 @@ impl Chronyd {
         if !super::available() {
             return None;
         }
-        for addr in std::iter::once(&self.addr).chain(&self.servers) {
+        for addr in std::iter::once(&self.addr)
+            .chain(&self.servers)
+            .chain(&self.peers)
+        {
             assert!(
                 addr.ip().is_loopback(),
                 "chronyd peer: {addr} is not loopback"
@@ -118,6 +124,9 @@ impl Chronyd {
         writeln!(c, "driftfile {}", dir.join("drift").display()).unwrap();
         for s in &self.servers {
             writeln!(c, "server {} port {} {SERVER_OPTIONS}", s.ip(), s.port()).unwrap();
+        }
+        for p in &self.peers {
+            writeln!(c, "peer {} port {} {SERVER_OPTIONS}", p.ip(), p.port()).unwrap();
         }
         for line in &self.extra {
             writeln!(c, "{line}").unwrap();

@@ -1,0 +1,124 @@
+//! ntpbox ntpd as a client: real servers (chronyd, ntpsec) and symmetric
+//! peers (chronyd's `peer`, another ntpbox ntpd). Everything runs with
+//! `disable ntp`: the engine measures, filters and selects, and the clock
+//! is never touched. Synchronised means what a downstream client sees:
+//! ntpbox serves one stratum below its source, with the source's address
+//! as refid, and logs `synchronized to ADDR`.
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use crate::client::{Client, Reply};
+use crate::common::{self, peers};
+use crate::daemon::Daemon;
+
+/// iburst gets the first samples within seconds; selection needs a few.
+const SYNC_WAIT: Duration = Duration::from_secs(60);
+/// Poll options for upstreams in these tests: iburst, then every 8-16 s.
+const FAST_POLL: &str = "iburst minpoll 3 maxpoll 4";
+
+/// Asks ntpbox until it serves synchronised at `stratum` with `refid`.
+fn wait_synchronised(d: &Daemon, stratum: u8, refid: [u8; 4]) -> Reply {
+    let client = Client::bind("127.0.0.1");
+    let deadline = Instant::now() + SYNC_WAIT;
+    loop {
+        let reply = client.ask(d.addr(), Duration::from_secs(1));
+        if let Some(r) = &reply {
+            if r.leap != 3 && r.stratum == stratum && r.refid == refid {
+                return r.clone();
+            }
+        }
+        assert!(
+            Instant::now() < deadline,
+            "ntpbox never synchronised to its source (last reply {reply:?}):\n{}",
+            d.log()
+        );
+        std::thread::sleep(Duration::from_millis(500));
+    }
+}
+
+fn octets(addr: SocketAddr) -> [u8; 4] {
+    match addr.ip() {
+        std::net::IpAddr::V4(v4) => v4.octets(),
+        std::net::IpAddr::V6(_) => panic!("IPv4 expected"),
+    }
+}
+
+#[test]
+fn synchronises_to_chronyd() {
+    let Some(chronyd) = peers::chronyd_server(common::free_udp_port()) else {
+        return common::skip_or_fail(peers::MISSING);
+    };
+    let conf = format!("disable ntp\nserver {} {FAST_POLL}\n", chronyd.addr());
+    let mut d = Daemon::start(&conf);
+    let r = wait_synchronised(&d, 11, octets(chronyd.addr()));
+    assert_eq!(r.leap, 0);
+    d.wait_for_log(&format!("synchronized to {}", chronyd.addr().ip()));
+}
+
+#[test]
+fn synchronises_to_ntpsec() {
+    let Some(ntpsec) = peers::ntpsec_server() else {
+        return common::skip_or_fail(peers::MISSING);
+    };
+    let netns = Arc::clone(ntpsec.netns().expect("ntpsec runs in a namespace"));
+    // ntpsec has port 123 of the namespace; ntpbox serves on another.
+    let program = netns.command(common::applet_dir().join("ntpd"));
+    let conf = format!("disable ntp\nserver 127.0.0.1 {FAST_POLL}\n");
+    let mut d = Daemon::launch(program, &conf, NTPBOX_PORT_BESIDE_PEER, &[]);
+    let deadline = Instant::now() + SYNC_WAIT;
+    loop {
+        // ntpbox's loopback is the namespace's: ask from inside it.
+        let reply = peers::query(Some(&netns), d.addr(), Duration::from_secs(1)).ok();
+        if let Some(r) = &reply {
+            if r.leap != 3 && r.stratum == 11 && r.refid_text() == "127.0.0.1" {
+                break;
+            }
+        }
+        assert!(
+            Instant::now() < deadline,
+            "ntpbox never synchronised to ntpsec (last reply {reply:?}):\n{}\n{}",
+            d.log(),
+            ntpsec.log()
+        );
+        std::thread::sleep(Duration::from_millis(500));
+    }
+    d.wait_for_log("synchronized to 127.0.0.1");
+}
+
+/// Where ntpbox serves in a namespace whose port 123 a peer already has.
+const NTPBOX_PORT_BESIDE_PEER: u16 = 1123;
+
+#[test]
+fn two_ntpbox_daemons_as_symmetric_peers_one_with_a_local_clock() {
+    let port_a = common::free_udp_port();
+    let port_b = common::free_udp_port();
+    let conf_a = format!(
+        "disable ntp\nserver 127.127.1.0\nfudge 127.127.1.0 stratum 8\npeer 127.0.0.1:{port_b} {FAST_POLL}\n"
+    );
+    let conf_b = format!("disable ntp\npeer 127.0.0.1:{port_a} {FAST_POLL}\n");
+    let a = Daemon::launch(common::applet("ntpd"), &conf_a, port_a, &[]);
+    let mut b = Daemon::launch(common::applet("ntpd"), &conf_b, port_b, &[]);
+    let r = wait_synchronised(&b, 9, [127, 0, 0, 1]);
+    assert_eq!(r.leap, 0);
+    b.wait_for_log("synchronized to 127.0.0.1");
+    drop(a);
+}
+
+#[test]
+fn a_symmetric_peer_of_chronyd() {
+    if !peers::available() {
+        return common::skip_or_fail(peers::MISSING);
+    }
+    let port_ntpbox = common::free_udp_port();
+    let mut chronyd = peers::Chronyd::new(common::free_udp_port());
+    chronyd.stratum = 9;
+    chronyd.peers = vec![SocketAddr::from(([127, 0, 0, 1], port_ntpbox))];
+    let chronyd = chronyd.start().expect("chronyd starts");
+    let conf = format!("disable ntp\npeer {} {FAST_POLL}\n", chronyd.addr());
+    let mut d = Daemon::launch(common::applet("ntpd"), &conf, port_ntpbox, &[]);
+    let r = wait_synchronised(&d, 10, [127, 0, 0, 1]);
+    assert_eq!(r.leap, 0);
+    d.wait_for_log(&format!("synchronized to {}", chronyd.addr().ip()));
+}

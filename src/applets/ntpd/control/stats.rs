@@ -112,8 +112,10 @@ impl VarSet for StatsSet<'_> {
             return Some(Value::Absent);
         }
         match base {
+            // Seconds begun, so never 0: ntpsec's ntpq divides the packet
+            // counts by this to print rates.
             "ss_uptime" | "ss_reset" | "iostats_reset" => {
-                Some(format::int(self.uptime.max(0.0) as i64))
+                Some(format::int(self.uptime.max(0.0).ceil().max(1.0) as i64))
             }
             "ss_numctlreq" => Some(Value::Raw(self.control_requests.to_string())),
             _ => self.monitor(name),

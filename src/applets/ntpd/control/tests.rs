@@ -400,6 +400,10 @@ fn counters_for_sysstats_iostats_and_monstats() {
     // ss_numctlreq counts every request.
     let (text, _, _) = b.text(opcode::READVAR, 0, "ss_numctlreq");
     assert_eq!(text, "ss_numctlreq=4\r\n");
+    // In the first second: 1, never 0 (ntpsec's ntpq divides by it).
+    b.mono = MONO_START + 0.25;
+    let (text, _, _) = b.text(opcode::READVAR, 0, "ss_uptime,ss_reset_r");
+    assert_eq!(text, "ss_uptime=1, ss_reset_r=1\r\n");
 }
 
 #[test]

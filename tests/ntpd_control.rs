@@ -526,6 +526,51 @@ fn ntpsec_ntpq_reads_the_mru_list_and_the_counters() {
     assert_eq!(row(&monstats, "maximum addresses:"), ["8192"]);
 }
 
+/// Clients for a MRU list longer than one answer (about 100 entries fit in
+/// ntpq's 32 datagrams).
+const MANY_CLIENTS: u32 = 300;
+
+#[test]
+fn ntpsec_ntpq_collects_a_long_mru_list_over_several_requests() {
+    let Some((netns, _daemon)) = synced_daemon_in_netns("") else {
+        return;
+    };
+    let server = SocketAddr::from(([127, 0, 0, 1], NTP_PORT));
+    for i in 0..MANY_CLIENTS {
+        let source = SocketAddr::from(([127, 1, (i / 200) as u8, (1 + i % 200) as u8], 0));
+        let socket = netns.udp_socket(source).unwrap();
+        assert!(Client::new(socket, server).time_request());
+    }
+    let socket = netns.udp_socket("127.0.0.1:0".parse().unwrap()).unwrap();
+    let mut counter = Client::new(socket, server);
+    let mut requests = || {
+        let a = counter.answer(opcode::READVAR, 0, "ss_numctlreq");
+        a.value("ss_numctlreq").unwrap().parse::<u32>().unwrap()
+    };
+    let before = requests();
+    let out = ntpq(&netns, &["-n", "-c", "mrulist"]);
+    // One REQ_NONCE, READ_MRU three times (about 100 entries fit in one
+    // answer of 32 datagrams), and this READVAR.
+    let used = requests() - before;
+    assert_eq!(used, 5, "{used} requests");
+    let rows: Vec<&str> = out
+        .lines()
+        .filter(|l| l.ends_with(|c: char| c.is_ascii_digit()) && l.contains(" 127.1."))
+        .collect();
+    assert_eq!(rows.len(), MANY_CLIENTS as usize, "{out}");
+    // Newest first.
+    assert!(rows[0].ends_with(" 127.1.1.100"), "{}", rows[0]);
+    assert!(
+        rows[rows.len() - 1].ends_with(" 127.1.0.1"),
+        "{}",
+        rows[rows.len() - 1]
+    );
+    assert!(
+        out.contains(&format!("# Collected {MANY_CLIENTS} slots in ")),
+        "{out}"
+    );
+}
+
 // ------------------------------------------------------------- ntpstat
 
 #[test]

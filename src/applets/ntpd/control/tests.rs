@@ -804,3 +804,57 @@ fn amplification_by_opcode() {
         assert_eq!(local > 0, proven, "{name}");
     }
 }
+
+/// xorshift64: a fixed, dependency-free stream of test bytes.
+fn next(state: &mut u64) -> u64 {
+    *state ^= *state << 13;
+    *state ^= *state >> 7;
+    *state ^= *state << 17;
+    *state
+}
+
+#[test]
+fn hostile_requests_never_panic_and_answers_stay_bounded() {
+    let mut b = Bench::new(LOCAL_10);
+    let nonce = nonce_of(&b.ask(opcode::REQ_NONCE, 0, ""));
+    let texts = [
+        String::new(),
+        "leap,stratum".into(),
+        format!("nonce={nonce}, frags=32, addr.0=1.2.3.4:5, last.0=0x1.2"),
+        format!("nonce={nonce}, limit=1, addr.15=[::1]:1, last.15=0xffffffff.ffffffff, addr.99=x"),
+        "\"unterminated, =, ,,, =x".into(),
+        "nonce=é".repeat(20),
+    ];
+    let mut state = 0x9e37_79b9_7f4a_7c15u64;
+    for i in 0..20_000 {
+        let op = (next(&mut state) % 32) as u8;
+        let assoc = (next(&mut state) % 4) as u16;
+        let mut bytes = match i % 3 {
+            0 => {
+                let t = &texts[i % texts.len()];
+                ControlMessage::request(op, 1, assoc, t.as_bytes()).to_vec()
+            }
+            1 => {
+                let len = 12 + (next(&mut state) % 600) as usize;
+                (0..len).map(|_| next(&mut state) as u8).collect()
+            }
+            _ => {
+                let mut v = ControlMessage::request(op, 1, assoc, b"stratum").to_vec();
+                let at = (next(&mut state) as usize) % v.len();
+                v[at] ^= next(&mut state) as u8;
+                v
+            }
+        };
+        // Mostly mode 6, so that the bytes get past the first checks.
+        if i % 2 == 0 {
+            bytes[0] = (bytes[0] & !7) | 6;
+        }
+        let answer = b.ask_from(LOOPBACK, &bytes);
+        for d in &answer {
+            let m = ControlMessage::decode(d).expect("our answers decode");
+            assert!(m.response);
+        }
+        let total: usize = answer.iter().map(Vec::len).sum();
+        assert!(total <= 32 * 512, "{total}");
+    }
+}

@@ -255,8 +255,10 @@ fn parse_mac(bytes: &[u8], data_end: usize) -> Result<Option<MacField>, ControlE
             return Ok(Some(MacField::Mac { key_id, digest }));
         }
     }
-    // Only zero padding up to the next 8-byte boundary may remain.
-    if rest < 8 && bytes[data_end..].iter().all(|&b| b == 0) {
+    // Only padding up to the next 8-byte boundary may remain. Its bytes
+    // need not be zero: ntpsec 1.2.2 pads with whatever was in its buffer
+    // (seen in the reference capture), and ntpq ignores them.
+    if rest < 8 {
         Ok(None)
     } else {
         Err(ControlError::BadTrailer(rest))
@@ -446,6 +448,19 @@ mod tests {
         assert_eq!(m.authenticated_len(), 24);
         assert_eq!(bytes.len(), 48);
         assert_eq!(ControlMessage::decode(&bytes).unwrap(), m);
+    }
+
+    #[test]
+    fn padding_bytes_need_not_be_zero() {
+        // ntpsec's answer to `rv 0 leap,stratum` (reference capture #6):
+        // 19 data bytes, then a pad byte of 0x1a.
+        let bytes = [
+            0x16, 0x82, 0, 2, 0, 0x16, 0, 0, 0, 0, 0, 0x13, b'l', b'e', b'a', b'p', b'=', b'0',
+            b',', b' ', b's', b't', b'r', b'a', b't', b'u', b'm', b'=', b'3', b'\r', b'\n', 0x1a,
+        ];
+        let m = ControlMessage::decode(&bytes).unwrap();
+        assert_eq!(m.data, b"leap=0, stratum=3\r\n");
+        assert!(m.mac.is_none());
     }
 
     #[test]

@@ -59,11 +59,12 @@ const PEER_EVENT_NAMES: [&str; 16] = [
     "interleave_error",
 ];
 
+/// Classic ntpq's words (libntp statestr.c), spelling included.
 const SELECT_NAMES: [&str; 8] = [
     "sel_reject",
     "sel_falsetick",
     "sel_excess",
-    "sel_outlier",
+    "sel_outlyer",
     "sel_candidate",
     "sel_backup",
     "sel_sys.peer",
@@ -81,6 +82,9 @@ const CONDITION_NAMES: [&str; 8] = [
     "sys.peer",
     "pps.peer",
 ];
+
+/// ntpq's tally characters, indexed by select code (its `flash3` string).
+const TALLY_CHARS: [char; 8] = [' ', 'x', '.', '-', '+', '#', '*', 'o'];
 
 const CLOCK_STATUS_NAMES: [&str; 9] = [
     "clk_unspec",
@@ -157,22 +161,20 @@ impl SystemStatus {
             | (self.event_code & 0xf) as u16
     }
 
-    /// `leap_none, sync_ntp, 1 event, clock_sync`.
+    /// `leap_none, sync_ntp, 1 event, clock_sync`. Classic ntpq names the
+    /// last event even when the counter is zero (`no events, unspecified`).
     pub fn describe(self) -> String {
-        let source = SYNC_SOURCE_NAMES
-            .get(self.source as usize)
-            .copied()
-            .unwrap_or("sync_unspec");
-        let mut s = format!(
-            "{}, {source}, {}",
+        let source = match SYNC_SOURCE_NAMES.get(self.source as usize) {
+            Some(name) => (*name).to_string(),
+            // statestr.c's getcode() fallback for codes it has no name for.
+            None => format!("sync_{}", self.source),
+        };
+        format!(
+            "{}, {source}, {}, {}",
             LEAP_NAMES[self.leap.bits() as usize],
-            events(self.event_count)
-        );
-        if self.event_count > 0 {
-            s.push_str(", ");
-            s.push_str(SYSTEM_EVENT_NAMES[self.event_code as usize & 0xf]);
-        }
-        s
+            events(self.event_count),
+            SYSTEM_EVENT_NAMES[self.event_code as usize & 0xf]
+        )
     }
 }
 
@@ -203,7 +205,8 @@ impl PeerStatus {
             | (self.event_code & 0xf) as u16
     }
 
-    /// `conf, reach, sel_sys.peer, 2 events, sys_peer`.
+    /// `conf, reach, sel_sys.peer, 2 events, sys_peer`, as classic ntpq
+    /// words it: the last event is named whenever its code is not zero.
     pub fn describe(self) -> String {
         let mut parts: Vec<String> = Vec::new();
         for (bit, name) in [
@@ -211,7 +214,7 @@ impl PeerStatus {
             (peer_bits::AUTH_ENABLED, "authenb"),
             (peer_bits::AUTHENTIC, "auth"),
             (peer_bits::REACHABLE, "reach"),
-            (peer_bits::BROADCAST, "bcast"),
+            (peer_bits::BROADCAST, "bcst"),
         ] {
             if self.bits & bit != 0 {
                 parts.push(name.to_string());
@@ -219,10 +222,21 @@ impl PeerStatus {
         }
         parts.push(SELECT_NAMES[self.select as usize & 7].to_string());
         parts.push(events(self.event_count));
-        if self.event_count > 0 {
+        if self.event_code != 0 {
             parts.push(self.last_event().to_string());
         }
         parts.join(", ")
+    }
+
+    /// The tally character `ntpq -p` prints in column 1 for this peer.
+    pub fn tally(self) -> char {
+        TALLY_CHARS[self.select as usize & 7]
+    }
+
+    /// Whether `peers` and `associations` (without the `l` prefix) list this
+    /// association: configured, or reachable.
+    pub fn is_listed(self) -> bool {
+        self.bits & (peer_bits::CONFIGURED | peer_bits::REACHABLE) != 0
     }
 
     /// The `condition` column of `ntpq -c as`.
@@ -286,6 +300,33 @@ mod tests {
             "conf, reach, sel_reject, 1 event, reachable"
         );
         assert_eq!(PeerStatus::from_word(0xb62a).word(), 0xb62a);
+    }
+
+    #[test]
+    fn classic_wording_of_quiet_words_and_tallies() {
+        assert_eq!(
+            SystemStatus::from_word(0xc000).describe(),
+            "leap_alarm, sync_unspec, no events, unspecified"
+        );
+        assert_eq!(
+            SystemStatus::from_word(0x3f00).describe(),
+            "leap_none, sync_63, no events, unspecified"
+        );
+        assert_eq!(
+            PeerStatus::from_word(0x9301).describe(),
+            "conf, reach, sel_outlyer, no events, mobilize"
+        );
+        assert_eq!(
+            PeerStatus::from_word(0x0800).describe(),
+            "bcst, sel_reject, no events"
+        );
+        let tallies: String = (0..8u16)
+            .map(|s| PeerStatus::from_word(0x9000 | (s << 8)).tally())
+            .collect();
+        assert_eq!(tallies, " x.-+#*o");
+        assert!(PeerStatus::from_word(0x8000).is_listed());
+        assert!(PeerStatus::from_word(0x1000).is_listed());
+        assert!(!PeerStatus::from_word(0x6000).is_listed());
     }
 
     #[test]

@@ -23,12 +23,20 @@ _ntpq() {
 
     case "${cmd}" in
         ntpq)
-            opts="-h -V --help --version"
+            opts="-4 -6 -c -d -i -n -p -w -h -V --ipv4 --ipv6 --command --debug-level --interactive --numeric --peers --wide --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
+                --command)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -c)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;

@@ -1,2 +1,10 @@
+complete -c ntpq -s c -l command -d 'Run COMMAND (as typed at the prompt) and exit; may be repeated' -r
+complete -c ntpq -s 4 -l ipv4 -d 'Resolve host names to IPv4 addresses only'
+complete -c ntpq -s 6 -l ipv6 -d 'Resolve host names to IPv6 addresses only'
+complete -c ntpq -s d -l debug-level -d 'Trace the packets on standard error; may be repeated'
+complete -c ntpq -s i -l interactive -d 'Prompt for commands even when standard input is not a terminal'
+complete -c ntpq -s n -l numeric -d 'Print addresses as numbers, without looking up host names'
+complete -c ntpq -s p -l peers -d 'Print the list of peers (the `peers` command)'
+complete -c ntpq -s w -l wide -d 'Print long remote names in full, on a line of their own'
 complete -c ntpq -s h -l help -d 'Print help'
 complete -c ntpq -s V -l version -d 'Print version'

@@ -20,8 +20,9 @@ use crate::proto::UnixTime;
 /// Room for any NTP packet we accept (header, extension fields, MAC) and
 /// then some: a datagram larger than this is flagged truncated.
 pub const RECV_BUF_LEN: usize = 2048;
-/// The largest reply the server sends (header and a crypto-NAK).
-pub const SEND_BUF_LEN: usize = 64;
+/// The largest reply the server sends: the header and a MAC field (key ID
+/// and a MAC of up to 20 bytes), with room to spare.
+pub const SEND_BUF_LEN: usize = 96;
 /// Control buffer for one SCM_TIMESTAMPNS (a timespec) with headroom.
 const CMSG_BUF_LEN: usize = 64;
 

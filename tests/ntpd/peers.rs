@@ -74,6 +74,66 @@ fn chronyd_selects_ntpbox_and_sees_stratum_10_refid_locl() {
     assert!(reply.offset().abs() < 0.01, "offset {}", reply.offset());
 }
 
+/// chronyd polls ntpbox with SHA1 key 5: the replies are signed with it, and
+/// chronyd says the source is authenticated (`restrict default notrust`:
+/// unsigned requests would get nothing).
+#[test]
+fn chronyd_authenticates_ntpbox_with_a_sha1_key() {
+    if !peers::available() {
+        return common::skip_or_fail(peers::MISSING);
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let ntpbox_keys = dir.path().join("ntp.keys");
+    std::fs::write(
+        &ntpbox_keys,
+        "5 SHA1 0123456789abcdef0123456789abcdef01234567\n",
+    )
+    .unwrap();
+    std::fs::set_permissions(
+        &ntpbox_keys,
+        std::os::unix::fs::PermissionsExt::from_mode(0o600),
+    )
+    .unwrap();
+    let conf = format!(
+        "{LOCAL_CLOCK_10}keys {}\ntrustedkey 5\nrestrict default notrust\n",
+        ntpbox_keys.display()
+    );
+    let ntpd = Daemon::start(&conf);
+    let chrony_keys = dir.path().join("chrony.keys");
+    std::fs::write(
+        &chrony_keys,
+        "5 SHA1 HEX:0123456789abcdef0123456789abcdef01234567\n",
+    )
+    .unwrap();
+    let mut chronyd = peers::Chronyd::new(common::free_udp_port());
+    chronyd.servers = vec![ntpd.addr()];
+    chronyd.stratum = 15;
+    chronyd.key = Some(5);
+    chronyd.extra = vec![format!("keyfile {}", chrony_keys.display())];
+    let chronyd = chronyd.start().expect("chronyd starts");
+    let deadline = Instant::now() + CHRONYD_SYNC_WAIT;
+    loop {
+        let sources = chronyc_output(&chronyd, &["sources"]);
+        if sources.lines().any(|l| l.starts_with("^* 127.0.0.1")) {
+            break;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "chronyd never selected ntpbox with key 5:\n{sources}\n{}\n{}",
+            chronyd.log(),
+            ntpd.log()
+        );
+        std::thread::sleep(Duration::from_millis(500));
+    }
+    let ntpdata = chronyc_output(&chronyd, &["ntpdata", "127.0.0.1"]);
+    assert!(
+        ntpdata
+            .lines()
+            .any(|l| l.starts_with("Authenticated") && l.ends_with(": Yes")),
+        "{ntpdata}"
+    );
+}
+
 /// ntpbox ntpd on 127.0.0.1:123 inside NETNS.
 fn ntpd_in(netns: &peers::Netns, conf: &str) -> Daemon {
     let program = netns.command(common::applet_dir().join("ntpd"));

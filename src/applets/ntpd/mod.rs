@@ -261,7 +261,14 @@ fn build_responder(config: &Config, log: &mut Logger) -> Responder {
     {
         log.warning("restrict ... limited has no effect with \"disable monitor\"");
     }
-    Responder::new(access, mru, config.discard)
+    let keys = match crate::auth::Keyring::from_config(&config.keyring, &config.trusted_keys) {
+        Ok(keys) => keys,
+        Err(e) => {
+            log.warning(&format!("keys: {e}; answering signed requests with a crypto-NAK"));
+            crate::auth::Keyring::new()
+        }
+    };
+    Responder::new(access, mru, config.discard).with_keys(keys)
 }
 
 #[allow(clippy::too_many_arguments)]

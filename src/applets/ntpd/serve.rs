@@ -192,8 +192,22 @@ impl<'a, E: Engine> Loop<'a, E> {
                     .responder
                     .respond(d.bytes, from, rx, mono, &system, out)
                 {
-                    Outcome::Reply { len, stamp } => {
+                    Outcome::Reply {
+                        len,
+                        stamp,
+                        sign: None,
+                    } => {
                         self.stamp[self.send.len()] = stamp;
+                        self.send.commit(len, from);
+                    }
+                    // Authenticated: the MAC covers the transmit time, so
+                    // it is stamped now and signed before committing.
+                    Outcome::Reply {
+                        sign: Some(key_id), ..
+                    } => {
+                        stamp_transmit(out, NtpTimestamp::from_unix(realtime()));
+                        let len = self.responder.sign(key_id, out);
+                        self.stamp[self.send.len()] = false;
                         self.send.commit(len, from);
                     }
                     Outcome::Drop(_) => {}

@@ -32,6 +32,8 @@ pub struct Chronyd {
     pub servers: Vec<SocketAddr>,
     /// Symmetric peers (`peer ADDR port N`, loopback only).
     pub peers: Vec<SocketAddr>,
+    /// `key N` on every server and peer line (with a `keyfile` in `extra`).
+    pub key: Option<u32>,
     /// Extra chrony.conf lines (no server/pool/peer lines: use `servers`).
     pub extra: Vec<String>,
 }
@@ -50,6 +52,7 @@ impl Chronyd {
             netns: None,
             servers: Vec::new(),
             peers: Vec::new(),
+            key: None,
             extra: Vec::new(),
         }
     }
@@ -122,11 +125,18 @@ impl Chronyd {
         writeln!(c, "allow ::1").unwrap();
         writeln!(c, "pidfile {}", dir.join("chronyd.pid").display()).unwrap();
         writeln!(c, "driftfile {}", dir.join("drift").display()).unwrap();
+        let key = self.key.map(|k| format!(" key {k}")).unwrap_or_default();
         for s in &self.servers {
-            writeln!(c, "server {} port {} {SERVER_OPTIONS}", s.ip(), s.port()).unwrap();
+            writeln!(
+                c,
+                "server {} port {} {SERVER_OPTIONS}{key}",
+                s.ip(),
+                s.port()
+            )
+            .unwrap();
         }
         for p in &self.peers {
-            writeln!(c, "peer {} port {} {SERVER_OPTIONS}", p.ip(), p.port()).unwrap();
+            writeln!(c, "peer {} port {} {SERVER_OPTIONS}{key}", p.ip(), p.port()).unwrap();
         }
         for line in &self.extra {
             writeln!(c, "{line}").unwrap();

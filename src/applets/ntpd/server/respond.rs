@@ -10,6 +10,7 @@
 use std::net::SocketAddr;
 
 use super::access::AccessTable;
+use crate::auth::{Keyring, Verdict, KEY_ID_LEN, MAX_MAC_FIELD_LEN};
 use super::mru::Mru;
 use super::system::SystemState;
 use crate::config::{Discard, RestrictFlags};
@@ -18,8 +19,10 @@ use crate::proto::{Header, Leap, MacField, Mode, NtpTimestamp, Packet, RefId};
 
 /// The current protocol version, for `restrict ... version`.
 const NTP_VERSION: u8 = 4;
-/// Bytes of a reply with a crypto-NAK: the header and a zero key ID.
-pub const MAX_REPLY_LEN: usize = HEADER_LEN + 4;
+/// The longest reply: the header and a MAC field (key ID and MAC).
+pub const MAX_REPLY_LEN: usize = HEADER_LEN + MAX_MAC_FIELD_LEN;
+/// A crypto-NAK is a MAC field of a zero key ID alone.
+const CRYPTO_NAK_LEN: usize = 4;
 /// NTP control messages (ntpq).
 const CONTROL_MODE: u8 = 6;
 /// ntpd's private mode (ntpdc).
@@ -58,8 +61,15 @@ pub enum DropReason {
 pub enum Outcome {
     /// Send the first `len` bytes of the output buffer back to the sender.
     /// When `stamp` is true the transmit timestamp must be written with
-    /// [`stamp_transmit`] as late as possible before sending.
-    Reply { len: usize, stamp: bool },
+    /// [`stamp_transmit`] as late as possible before sending. With
+    /// `sign`, the header must then be signed with that key
+    /// ([`Responder::sign`]), which writes the MAC field and gives the
+    /// final length.
+    Reply {
+        len: usize,
+        stamp: bool,
+        sign: Option<u32>,
+    },
     /// Send nothing.
     Drop(DropReason),
     /// A packet for the engine: server replies, symmetric and broadcast
@@ -82,6 +92,8 @@ pub struct Counters {
 
 pub struct Responder {
     access: AccessTable,
+    /// Keys and `trustedkey`: signed requests get signed replies.
+    keys: Keyring,
     /// None with `disable monitor`: then nothing can be rate limited.
     mru: Option<Mru>,
     discard: Discard,
@@ -92,9 +104,37 @@ impl Responder {
     pub fn new(access: AccessTable, mru: Option<Mru>, discard: Discard) -> Responder {
         Responder {
             access,
+            keys: Keyring::new(),
             mru,
             discard,
             counters: Counters::default(),
+        }
+    }
+
+    /// Authenticates with these keys from now on.
+    pub fn with_keys(mut self, keys: Keyring) -> Responder {
+        self.keys = keys;
+        self
+    }
+
+    /// The keys, for mode 6's authenticated requests.
+    pub fn keys(&self) -> &Keyring {
+        &self.keys
+    }
+
+    /// Signs a stamped reply of `Outcome::Reply { sign: Some(key), .. }`
+    /// in place: `reply` holds the header and room for the MAC field.
+    /// Returns the length to send.
+    pub fn sign(&self, key_id: u32, reply: &mut [u8]) -> usize {
+        let (header, field) = reply.split_at_mut(HEADER_LEN);
+        match self.keys.sign_into(key_id, header, field) {
+            Ok(n) => HEADER_LEN + n,
+            // The key verified the request a moment ago, so this cannot
+            // happen; a crypto-NAK is the safe answer if it did.
+            Err(_) => {
+                field[..CRYPTO_NAK_LEN].fill(0);
+                HEADER_LEN + CRYPTO_NAK_LEN
+            }
         }
     }
 
@@ -154,9 +194,16 @@ impl Responder {
         if flags.contains(RestrictFlags::NOSERVE) {
             return self.drop(DropReason::NoServe);
         }
-        // No request can be authenticated yet (keys are read, MACs are not
-        // checked), so `notrust` refuses every request it covers.
-        if flags.contains(RestrictFlags::NOTRUST) {
+        let verdict = match packet.mac {
+            Some(MacField::Mac { key_id, digest }) => {
+                let covered = request.len() - KEY_ID_LEN - digest.len();
+                self.keys
+                    .verify_from(from.ip(), &request[..covered], key_id, digest.as_bytes())
+            }
+            Some(MacField::CryptoNak) => Verdict::CryptoNak,
+            None => Verdict::NoMac,
+        };
+        if flags.contains(RestrictFlags::NOTRUST) && !verdict.is_authentic() {
             return self.drop(DropReason::NotTrusted);
         }
         if flags.contains(RestrictFlags::VERSION) && header.version != NTP_VERSION {
@@ -167,7 +214,11 @@ impl Responder {
                 if verdict.kod && flags.contains(RestrictFlags::KOD) {
                     self.counters.kod_sent += 1;
                     let len = write_rate_kiss(&header, self.discard.average, out);
-                    return Outcome::Reply { len, stamp: false };
+                    return Outcome::Reply {
+                        len,
+                        stamp: false,
+                        sign: None,
+                    };
                 }
                 return self.drop(DropReason::RateLimited);
             }
@@ -175,14 +226,29 @@ impl Responder {
         let reply = server_reply(&header, rx, system);
         let mut len = HEADER_LEN;
         out[..HEADER_LEN].copy_from_slice(&reply.encode());
-        // A signed request we cannot verify gets a crypto-NAK, so the
-        // client knows the answer is not authenticated (RFC 5905 §7.4).
-        if matches!(packet.mac, Some(MacField::Mac { .. })) {
-            out[HEADER_LEN..MAX_REPLY_LEN].fill(0);
-            len = MAX_REPLY_LEN;
-        }
         self.counters.replied += 1;
-        Outcome::Reply { len, stamp: true }
+        match verdict {
+            // Signed with the request's key once the transmit time is in.
+            Verdict::Authentic(key_id) => {
+                return Outcome::Reply {
+                    len,
+                    stamp: true,
+                    sign: Some(key_id),
+                }
+            }
+            Verdict::NoMac | Verdict::CryptoNak => {}
+            // A signed request we cannot verify gets a crypto-NAK, so the
+            // client knows the answer is not authenticated (RFC 5905 §7.4).
+            _ => {
+                out[HEADER_LEN..HEADER_LEN + CRYPTO_NAK_LEN].fill(0);
+                len = HEADER_LEN + CRYPTO_NAK_LEN;
+            }
+        }
+        Outcome::Reply {
+            len,
+            stamp: true,
+            sign: None,
+        }
     }
 
     /// Mode 6 (ntpq) and mode 7 (ntpdc) packets: mode 7 is never answered

@@ -53,7 +53,8 @@ fn a_client_request_gets_a_server_reply_of_its_own_version() {
             outcome,
             Outcome::Reply {
                 len: 48,
-                stamp: true
+                stamp: true,
+                sign: None
             }
         );
         let reply = Header::decode(&out).unwrap();
@@ -185,7 +186,8 @@ fn limited_clients_get_one_rate_kiss_then_silence() {
         outcomes[1],
         Outcome::Reply {
             len: 48,
-            stamp: false
+            stamp: false,
+            sign: None
         }
     );
     assert!(outcomes[2..]
@@ -212,7 +214,8 @@ fn signed_requests_get_a_crypto_nak_and_other_modes_pass() {
         r.respond(&signed, from("127.0.0.1:1"), RX, 0.0, &sys, &mut out),
         Outcome::Reply {
             len: 52,
-            stamp: true
+            stamp: true,
+            sign: None
         }
     );
     assert_eq!(&out[48..52], &[0, 0, 0, 0]);
@@ -222,6 +225,72 @@ fn signed_requests_get_a_crypto_nak_and_other_modes_pass() {
         r.respond(&server_mode, from("127.0.0.1:1"), RX, 0.0, &sys, &mut out),
         Outcome::Pass
     );
+}
+
+fn keyring() -> crate::auth::Keyring {
+    let mut keys = crate::auth::Keyring::new();
+    keys.insert(7, crate::auth::Algorithm::Sha1, b"secret7").unwrap();
+    keys.trust(7);
+    keys.insert(8, crate::auth::Algorithm::Md5, b"untrusted").unwrap();
+    keys
+}
+
+#[test]
+fn requests_signed_with_a_trusted_key_get_replies_signed_with_it() {
+    let mut r = responder("").with_keys(keyring());
+    let sys = local_stratum_10();
+    let mut out = [0u8; MAX_REPLY_LEN];
+    let mut signed = request(4, 1).to_vec();
+    keyring().sign(7, &request(4, 1), &mut signed).unwrap();
+    let outcome = r.respond(&signed, from("127.0.0.1:1"), RX, 0.0, &sys, &mut out);
+    assert_eq!(
+        outcome,
+        Outcome::Reply {
+            len: 48,
+            stamp: true,
+            sign: Some(7)
+        }
+    );
+    stamp_transmit(&mut out, RX);
+    let len = r.sign(7, &mut out);
+    assert_eq!(len, 48 + 4 + 20);
+    assert_eq!(
+        keyring().verify_packet(&out[..len]),
+        crate::auth::Verdict::Authentic(7)
+    );
+    // Untrusted key, or an altered request: a crypto-NAK.
+    let mut untrusted = request(4, 1).to_vec();
+    keyring().sign(8, &request(4, 1), &mut untrusted).unwrap();
+    signed[10] ^= 1;
+    for bad in [&untrusted, &signed] {
+        let o = r.respond(bad, from("127.0.0.1:1"), RX, 0.0, &sys, &mut out);
+        assert_eq!(
+            o,
+            Outcome::Reply {
+                len: 52,
+                stamp: true,
+                sign: None
+            }
+        );
+        assert_eq!(&out[48..52], &[0, 0, 0, 0]);
+    }
+}
+
+#[test]
+fn notrust_serves_only_authenticated_requests() {
+    let mut r = responder("restrict default notrust\n").with_keys(keyring());
+    let sys = local_stratum_10();
+    let mut out = [0u8; MAX_REPLY_LEN];
+    assert_eq!(
+        r.respond(&request(4, 1), from("127.0.0.1:1"), RX, 0.0, &sys, &mut out),
+        Outcome::Drop(DropReason::NotTrusted)
+    );
+    let mut signed = request(4, 1).to_vec();
+    keyring().sign(7, &request(4, 1), &mut signed).unwrap();
+    assert!(matches!(
+        r.respond(&signed, from("127.0.0.1:1"), RX, 0.0, &sys, &mut out),
+        Outcome::Reply { sign: Some(7), .. }
+    ));
 }
 
 #[test]

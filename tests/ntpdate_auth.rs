@@ -382,6 +382,15 @@ fn debug_output_says_why_a_reply_failed() {
          (is the secret the same there?)"
     );
     assert!(stdout.contains(&expected), "{stdout:?}");
+    // The server block says so too, with classic's trust register.
+    assert!(
+        stdout.contains(
+            &"no authentic reply: transmitted 1, trust 001: the MAC does not verify with key 3 \
+              (is the secret the same there?)"
+                .to_string()
+        ),
+        "{stdout:?}"
+    );
 }
 
 #[test]

@@ -135,19 +135,28 @@ pub fn debug_server(server: &Server, filtered: Option<&Filtered>, requested: u8)
         server.addr.port()
     );
     let Some(reply) = filtered.map(|f| f.best.reply).or(server.last_reply) else {
-        let _ = writeln!(
-            s,
-            "no reply: transmitted {}, timed out {}, unreachable {}\n",
-            server.sent, server.timeouts, server.unreachable
-        );
+        match &server.unauthentic {
+            Some(why) => writeln!(
+                s,
+                "no authentic reply: transmitted {}, trust {:03o}: {why}\n",
+                server.sent, server.trust
+            ),
+            None => writeln!(
+                s,
+                "no reply: transmitted {}, timed out {}, unreachable {}\n",
+                server.sent, server.timeouts, server.unreachable
+            ),
+        }
+        .unwrap_or_default();
         return s;
     };
     let _ = writeln!(
         s,
-        "stratum {}, precision {}, leap {}, trust 000",
+        "stratum {}, precision {}, leap {}, trust {:03o}",
         reply.stratum,
         reply.precision,
-        leap_bits(reply.leap)
+        leap_bits(reply.leap),
+        server.trust
     );
     let _ = writeln!(
         s,

@@ -64,6 +64,9 @@ pub struct Server {
     pub ignored: Option<String>,
     /// With -a: why the last reply that failed authentication failed.
     pub unauthentic: Option<Unauthentic>,
+    /// Classic's trust register: one bit per reply, newest lowest, set
+    /// when the reply failed authentication (-d prints it in octal).
+    pub trust: u8,
     pub stopped: Option<Stop>,
     pending: Option<Pending>,
     done: bool,
@@ -94,6 +97,7 @@ impl Server {
             rejected: None,
             ignored: None,
             unauthentic: None,
+            trust: 0,
             stopped: None,
             pending: None,
             done: false,
@@ -363,7 +367,9 @@ fn handle(
         }
     };
     server.pending = None;
-    if let Some(Err(why)) = plan.auth.map(|auth| auth.check(bytes)) {
+    let checked = plan.auth.map(|auth| auth.check(bytes));
+    server.trust = (server.trust << 1) | u8::from(matches!(checked, Some(Err(_))));
+    if let Some(Err(why)) = checked {
         // Answered, but not by someone holding our key: no sample, and
         // nothing it says (a kiss code either) is believed.
         server.unauthentic = Some(why);

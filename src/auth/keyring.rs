@@ -335,7 +335,8 @@ impl Keyring {
     }
 
     /// Verifies an NTP time packet (mode 1 to 5) as it came off the wire:
-    /// the MAC field after the header and extension fields.
+    /// the MAC field after the header and extension fields. Bytes that do
+    /// not decode as a time packet carry no MAC this can check: `NoMac`.
     pub fn verify_packet(&self, bytes: &[u8]) -> Verdict {
         use crate::proto::{MacField, Packet};
         match Packet::decode(bytes) {

@@ -255,10 +255,11 @@ fn parse_mac(bytes: &[u8], data_end: usize) -> Result<Option<MacField>, ControlE
             return Ok(Some(MacField::Mac { key_id, digest }));
         }
     }
-    // Only padding up to the next 8-byte boundary may remain. Its bytes
-    // need not be zero: ntpsec 1.2.2 pads with whatever was in its buffer
-    // (seen in the reference capture), and ntpq ignores them.
-    if rest < 8 {
+    // Only padding may remain: up to the next 8-byte boundary of any
+    // bytes (ntpsec 1.2.2 pads with whatever was in its buffer, as the
+    // reference capture shows, and ntpq ignores them), or zeros of any
+    // length (Debian's ntpstat sends a 576-byte request with count 0).
+    if rest < 8 || bytes[data_end..].iter().all(|&b| b == 0) {
         Ok(None)
     } else {
         Err(ControlError::BadTrailer(rest))
@@ -460,6 +461,19 @@ mod tests {
         ];
         let m = ControlMessage::decode(&bytes).unwrap();
         assert_eq!(m.data, b"leap=0, stratum=3\r\n");
+        assert!(m.mac.is_none());
+    }
+
+    #[test]
+    fn debian_ntpstats_zero_padded_request_decodes() {
+        // READVAR, sequence 1, count 0, then zeros up to 576 bytes.
+        let mut bytes = vec![0u8; 576];
+        bytes[..4].copy_from_slice(&[0x16, 0x02, 0x00, 0x01]);
+        let m = ControlMessage::decode(&bytes).unwrap();
+        assert_eq!(
+            (m.opcode, m.sequence, m.data.len()),
+            (opcode::READVAR, 1, 0)
+        );
         assert!(m.mac.is_none());
     }
 

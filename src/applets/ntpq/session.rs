@@ -115,8 +115,8 @@ impl Session {
     }
 
     /// Sends a request and returns the whole response. On silence or an
-    /// incomplete answer it asks once more (with a new sequence number
-    /// after partial data), and only then reports, as ntpq does.
+    /// incomplete answer it asks once more, and only then reports, as
+    /// ntpq does.
     pub fn query(
         &mut self,
         opcode: u8,
@@ -145,8 +145,14 @@ impl Session {
                     eprintln!("{PROGRAM}: read: {}", words(&e));
                     return Err(QueryError::Io);
                 }
-                Attempt::Failed(QueryError::Timeout | QueryError::Incomplete) if !last_try => {
-                    self.sequence = self.sequence.wrapping_add(1);
+                Attempt::Failed(e @ (QueryError::Timeout | QueryError::Incomplete))
+                    if !last_try =>
+                {
+                    // After partial data a new sequence number keeps late
+                    // fragments of the first answer out of the second.
+                    if matches!(e, QueryError::Incomplete) {
+                        self.sequence = self.sequence.wrapping_add(1);
+                    }
                     last_try = true;
                 }
                 Attempt::Failed(e) => return Err(e),

@@ -245,11 +245,16 @@ impl<'a> ControlMessage<'a> {
 /// implementations produce, reject anything else.
 fn parse_mac(bytes: &[u8], data_end: usize) -> Result<Option<MacField>, ControlError> {
     let rest = bytes.len() - data_end;
-    for start in [round_up(data_end, 4), round_up(data_end, 8)] {
+    // A MAC follows the data padded to 8 bytes (ntpd and ntpq both look
+    // for it there); some senders pad to 4 only, which is tried second.
+    // Looking at the 4-byte boundary first would read an MD5 MAC after
+    // 8-byte padding as a SHA1 one starting in the padding, with key 0.
+    for start in [round_up(data_end, 8), round_up(data_end, 4)] {
         let Some(tail) = bytes.get(start..) else {
             continue;
         };
-        if tail.len() == 20 || tail.len() == 24 {
+        // Zeros are padding, never a MAC: key ID 0 is no key.
+        if (tail.len() == 20 || tail.len() == 24) && tail.iter().any(|&b| b != 0) {
             let key_id = u32::from_be_bytes([tail[0], tail[1], tail[2], tail[3]]);
             let digest = Digest::new(&tail[4..]).ok_or(ControlError::BadTrailer(rest))?;
             return Ok(Some(MacField::Mac { key_id, digest }));
@@ -462,6 +467,24 @@ mod tests {
         let m = ControlMessage::decode(&bytes).unwrap();
         assert_eq!(m.data, b"leap=0, stratum=3\r\n");
         assert!(m.mac.is_none());
+    }
+
+    #[test]
+    fn a_16_byte_mac_after_8_byte_padding_keeps_its_key_id() {
+        // 12-byte header + 7 bytes of data: padded to 24, then key 1 and
+        // an MD5 digest (the fuzz_props regression).
+        let digest = Digest::new(&[0x5a; 16]).unwrap();
+        let m = ControlMessage {
+            mac: Some(MacField::Mac { key_id: 1, digest }),
+            ..ControlMessage::request(opcode::READ_ORDLIST_A, 1, 0, b"ifstats")
+        };
+        let bytes = m.to_vec();
+        assert_eq!(bytes.len(), 44);
+        assert_eq!(ControlMessage::decode(&bytes).unwrap(), m);
+        // 20 or 24 zero bytes after the data are padding, not key 0.
+        let mut padded = ControlMessage::request(opcode::READVAR, 1, 0, b"").to_vec();
+        padded.resize(CONTROL_HEADER_LEN + 24, 0);
+        assert_eq!(ControlMessage::decode(&padded).unwrap().mac, None);
     }
 
     #[test]

@@ -14,6 +14,7 @@ use std::net::UdpSocket;
 use std::process::{Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
+use ntpbox::auth::{Algorithm, Keyring};
 use ntpq_responder::{
     ntp_seconds_ago, ntp_secs_now, ntp_ts, Delivery, Reply, Request, Responder, Script,
 };
@@ -22,7 +23,10 @@ use ntpq_responder::{
 const READSTAT: u8 = 1;
 const READVAR: u8 = 2;
 const READCLOCK: u8 = 4;
+const WRITEVAR: u8 = 3;
+const CONFIGURE: u8 = 8;
 const READ_MRU: u8 = 10;
+const READ_ORDLIST_A: u8 = 11;
 const REQ_NONCE: u8 = 12;
 /// Error codes of the E bit.
 const CERR_BADASSOC: u8 = 4;
@@ -771,12 +775,6 @@ no keyid defined\n",
         assert!(names.contains(&cmd), "{cmd} missing from help");
     }
     assert!(help.lines().skip(1).all(|l| l.len() <= 76));
-    let auth = ntpq(&["-c", "writevar 0 leap=1", &server.host()]);
-    assert_eq!(
-        stderr(&auth),
-        "ntpq writevar (authenticated requests): not implemented yet in this build of ntpbox \
-(tracked as issue 8)\n"
-    );
 }
 
 #[test]
@@ -791,4 +789,171 @@ fn bad_command_lines_exit_1() {
     );
     let out = ntpq(&["-4", "-6", "-p"]);
     assert_eq!(out.status.code(), Some(1));
+}
+
+/// The reference lab's control key (shared/reference/ntpq-auth/ntp.keys.used).
+const LAB_KEY_ID: u32 = 1;
+const LAB_KEY_HEX: &str = "8e5fe734fa6d6dabb52319633953a66dd7cd87ff";
+
+/// ntpd's check of a signed request: header and data padded to 8 bytes,
+/// key ID, then the MAC of the key over all before it.
+fn verify(r: &Request, algorithm: Algorithm, secret: &[u8]) -> bool {
+    let covered = (12 + r.data.len()).div_ceil(8) * 8;
+    let mut ring = Keyring::new();
+    ring.insert(LAB_KEY_ID, algorithm, secret).unwrap();
+    ring.trust(LAB_KEY_ID);
+    r.raw.len() > covered + 4
+        && u32::from_be_bytes(r.raw[covered..covered + 4].try_into().unwrap()) == LAB_KEY_ID
+        && ring
+            .verify(&r.raw[..covered], LAB_KEY_ID, &r.raw[covered + 4..])
+            .is_authentic()
+}
+
+fn lab_secret() -> Vec<u8> {
+    (0..20)
+        .map(|i| u8::from_str_radix(&LAB_KEY_HEX[2 * i..2 * i + 2], 16).unwrap())
+        .collect()
+}
+
+/// A daemon with the lab's control key: signed requests are served, others
+/// refused with the permission error, as ntpd does.
+fn keyed_script() -> Script {
+    Box::new(|r: &Request| {
+        if !verify(r, Algorithm::Sha1, &lab_secret()) {
+            return Reply::Error(1);
+        }
+        match (r.opcode, r.text().as_str()) {
+            (WRITEVAR, _) => Reply::data(0, b""),
+            (CONFIGURE, "server 10.0.0.1 iburst") => Reply::data(0, b"Config Succeeded\r\n"),
+            (CONFIGURE, _) => Reply::data(0, b"column 8 syntax error\r\n"),
+            (READ_ORDLIST_A, "") => Reply::data(
+                0,
+                b"name.0=\"lo\", txerr.0=0, pc.0=0, flags.0=0x5, rx.0=0, tx.0=0, up.0=3,\r\n\
+bcast.0=, addr.0=127.0.0.1:123, en.0=1, bvl.0=12946",
+            ),
+            (READ_ORDLIST_A, "addr_restrictions") => Reply::data(
+                0,
+                b"hits.0=2, flags.0=, addr.0=127.0.0.1, mask.0=255.255.255.255, hits.1=0, \
+flags.1=noquery nomodify limited, addr.1=0.0.0.0, mask.1=0.0.0.0",
+            ),
+            _ => Reply::Error(CERR_UNKNOWNVAR),
+        }
+    })
+}
+
+#[test]
+fn writes_are_signed_with_the_key_given_by_keyid_and_passwd() {
+    let server = Responder::start(keyed_script());
+    let host = server.host();
+    let key = ["-c", "keyid 1", "-c", "keytype sha1", "-c"];
+    let passwd = format!("passwd {LAB_KEY_HEX}");
+    let mut args: Vec<&str> = key.to_vec();
+    args.extend([passwd.as_str(), "-c", "writevar 0 leap=1,stratum=2", &host]);
+    let out = ntpq(&args);
+    assert_eq!(stderr(&out), "");
+    assert_eq!(stdout(&out), "\n\n\ndone! (no data returned)\n");
+    let w = server.requests().pop().unwrap();
+    assert_eq!(
+        (w.opcode, w.text()),
+        (WRITEVAR, "leap=1,stratum=2".to_string())
+    );
+    // 12 + 16 data bytes padded to 32, 4 of key ID, 20 of SHA1.
+    assert_eq!(w.len, 32 + 4 + 20);
+
+    let mut args: Vec<&str> = key.to_vec();
+    args.extend([
+        passwd.as_str(),
+        "-c",
+        ":config server 10.0.0.1 iburst",
+        "-c",
+        ":config server bogus line",
+        "-c",
+        "ifstats",
+        "-c",
+        "reslist",
+        &host,
+    ]);
+    let out = ntpq(&args);
+    assert_eq!(stderr(&out), "");
+    assert_eq!(
+        stdout(&out),
+        format!(
+            "\n\n\nConfig Succeeded\n\nserver bogus line\n_______^\ncolumn 8 syntax error\n\n\
+\x20   interface name                                        send\n\
+\x20#  address/broadcast     drop flag ttl mc received sent failed peers   uptime\n{}\
+\x20 0 lo                       .    5   0  0      0      0      0     0        3\n\
+\x20   127.0.0.1:123\n\n\
+\x20  hits    addr/prefix or addr mask\n\
+\x20          restrictions\n{}\
+\x20        2 127.0.0.1/32\n           \n\
+\x20        0 0.0.0.0/0\n           noquery nomodify limited\n",
+            rule(),
+            rule()
+        )
+    );
+}
+
+#[test]
+fn signed_requests_need_a_key() {
+    let server = Responder::start(keyed_script());
+    // No key and no terminal to ask on.
+    let out = ntpq(&["-c", "writevar 0 leap=1", &server.host()]);
+    assert_eq!(stderr(&out), "Invalid key identifier\n");
+    assert!(server.requests().is_empty());
+    let out = ntpq(&["-c", "keyid 1", "-c", "ifstats", &server.host()]);
+    assert_eq!(stderr(&out), "Invalid password\n");
+    // The wrong key: ntpd refuses.
+    let out = ntpq(&[
+        "-c",
+        "keyid 1",
+        "-c",
+        "passwd wrong",
+        "-c",
+        "writevar 0 leap=1",
+        &server.host(),
+    ]);
+    assert_eq!(
+        stderr(&out),
+        "***Server disallowed request (authentication?)\n"
+    );
+    let out = ntpq(&[
+        "-c",
+        "keytype",
+        "-c",
+        "keytype bogus",
+        "-c",
+        "keyid 70000",
+        &server.host(),
+    ]);
+    assert_eq!(
+        stdout(&out),
+        "keytype is MD5 with 16 octet digests\n\n\
+keytype is not valid. Type \"help keytype\" for the available digest types.\n\n\
+Invalid key identifier\n"
+    );
+}
+
+#[test]
+fn authenticate_yes_signs_every_request() {
+    let server = Responder::start(keyed_script());
+    let passwd = format!("passwd {LAB_KEY_HEX}");
+    let out = ntpq(&[
+        "-c",
+        "keyid 1",
+        "-c",
+        "keytype SHA1",
+        "-c",
+        &passwd,
+        "-c",
+        "authenticate yes",
+        "-c",
+        "authenticate",
+        "-c",
+        "writelist",
+        &server.host(),
+    ]);
+    assert_eq!(stderr(&out), "");
+    assert!(
+        stdout(&out).ends_with("authenticated requests being sent\n\ndone! (no data returned)\n")
+    );
 }

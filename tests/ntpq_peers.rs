@@ -594,3 +594,89 @@ stratum=3, refid=198.18.0.9, ppoll=6, hpoll=6, reach=0x1, delay=0.1, offset=0.2,
     let rv = text(&in_ns(&ns, &["-c", "hostnames no", "-c", "rv &1"]));
     assert!(rv.contains("srcadr=127.0.0.1, srcport=123"), "{rv}");
 }
+
+/// The reference lab's control key, SHA1 (shared/reference/ntpq-auth).
+const CONTROL_KEY_HEX: &str = "8e5fe734fa6d6dabb52319633953a66dd7cd87ff";
+
+#[test]
+fn signed_ifstats_and_reslist_against_ntpsec_with_a_control_key() {
+    if !peers::available() {
+        return common::skip_or_fail(peers::MISSING);
+    }
+    let keys = tempfile::Builder::new()
+        .prefix("ntpbox-ntpq-keys")
+        .tempfile()
+        .unwrap();
+    std::fs::write(
+        keys.path(),
+        format!("1 SHA1 {CONTROL_KEY_HEX}\n2 MD5 ntpbox-md5-key\n"),
+    )
+    .unwrap();
+    let keyfile = keys.path().display().to_string();
+    let Some(ntpsec) = Ntpsec {
+        extra: vec![
+            format!("keys {keyfile}"),
+            "trustedkey 1 2".to_string(),
+            "controlkey 1".to_string(),
+        ],
+        ..Ntpsec::default()
+    }
+    .start() else {
+        return common::skip_or_fail(peers::MISSING);
+    };
+    let passwd = format!("passwd {CONTROL_KEY_HEX}");
+    let key = ["-c", "keyid 1", "-c", "keytype sha1", "-c", passwd.as_str()];
+    let mut args = key.to_vec();
+    args.extend(["-c", "ifstats"]);
+    let out = run("ntpq ifstats", ours(&ntpsec).args(&args));
+    assert_eq!(String::from_utf8_lossy(&out.stderr), "");
+    let table = text(&out);
+    assert!(
+        table.contains("\n  0 lo                       .    5 ")
+            && table.contains("\n    127.0.0.1:123\n"),
+        "{table}"
+    );
+    let them = text(&run(
+        "ntpsec ntpq -a 1 -k KEYS -c ifstats",
+        theirs(&ntpsec).args(["-a", "1", "-k", &keyfile, "-c", "ifstats"]),
+    ));
+    // The same interfaces with the same addresses.
+    let addrs = |t: &str| -> Vec<String> {
+        t.lines()
+            .filter(|l| l.starts_with("    ") && l.trim().ends_with(":123"))
+            .map(|l| l.trim().to_string())
+            .collect()
+    };
+    assert_eq!(addrs(&table), addrs(&them));
+
+    let mut args = key.to_vec();
+    args.extend(["-c", "reslist"]);
+    let out = run("ntpq reslist", ours(&ntpsec).args(&args));
+    assert_eq!(String::from_utf8_lossy(&out.stderr), "");
+    let table = text(&out);
+    assert!(
+        table.contains("\n         0 0.0.0.0/0\n           "),
+        "{table}"
+    );
+    assert!(
+        table.contains(" 127.0.0.1/32\n           ntpport interface ignore\n"),
+        "{table}"
+    );
+
+    // A key ntpsec trusts but that is not its control key.
+    let out = run(
+        "ntpq ifstats with key 2",
+        ours(&ntpsec).args([
+            "-c",
+            "keyid 2",
+            "-c",
+            "passwd ntpbox-md5-key",
+            "-c",
+            "ifstats",
+        ]),
+    );
+    assert_eq!(
+        String::from_utf8_lossy(&out.stderr),
+        "***Server disallowed request (authentication?)\n"
+    );
+}

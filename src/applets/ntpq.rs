@@ -9,11 +9,14 @@
 //! `[::1]:4123`), an ntpbox extension for daemons on other ports.
 
 mod assoc;
+mod auth;
 mod commands;
+mod config;
 mod cooked;
 mod host;
 mod mru;
 mod names;
+mod ordlist;
 mod peers;
 mod readvar;
 mod session;
@@ -162,6 +165,7 @@ pub fn run(args: Vec<OsString>) -> i32 {
     if cmds.is_empty() {
         let interactive = m.get_flag("interactive")
             || (std::io::stdin().is_terminal() && std::io::stderr().is_terminal());
+        sh.interactive = interactive;
         sh.open_host(&hosts[0]);
         read_commands(&mut sh, interactive);
     } else {

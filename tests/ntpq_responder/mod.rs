@@ -27,6 +27,8 @@ pub struct Request {
     pub data: Vec<u8>,
     /// Length of the whole datagram.
     pub len: usize,
+    /// The whole datagram (for checking a MAC).
+    pub raw: Vec<u8>,
 }
 
 impl Request {
@@ -144,6 +146,7 @@ fn serve(
             association: msg.association_id,
             data: msg.data.to_vec(),
             len: n,
+            raw: buf[..n].to_vec(),
         };
         requests.lock().unwrap().push(request.clone());
         let base = ControlMessage {

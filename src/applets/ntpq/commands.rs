@@ -7,8 +7,11 @@ use std::fs::File;
 use std::io::BufWriter;
 
 use super::assoc;
+use super::auth;
+use super::config;
 use super::host::{Family, HostSpec};
 use super::mru;
+use super::ordlist;
 use super::peers::{self, Layout};
 use super::readvar;
 use super::shell::Shell;
@@ -169,8 +172,8 @@ const COMMANDS: &[Command] = &[
     ),
     cmd(
         "keytype",
-        &[opt(Str, "md5")],
-        "set key type to use for authenticated requests (md5)",
+        &[opt(Str, "digest-name")],
+        "set key type to use for authenticated requests (md5, sha1, aes128cmac, ...)",
         keytype,
     ),
     // Its mode 6 operations.
@@ -178,7 +181,7 @@ const COMMANDS: &[Command] = &[
         "saveconfig",
         &[req(Str, "filename")],
         "save ntpd configuration to file, . for current config file",
-        |sh, _| readvar::no_auth(sh, "saveconfig"),
+        saveconfig,
     ),
     cmd(
         "associations",
@@ -370,13 +373,13 @@ const COMMANDS: &[Command] = &[
         ":config",
         &[req(Str, "<configuration command line>")],
         "send a remote configuration command to ntpd",
-        |sh, _| readvar::no_auth(sh, ":config"),
+        config_line,
     ),
     cmd(
         "config-from-file",
         &[req(Str, "<configuration filename>")],
         "configure ntpd using the configuration filename",
-        |sh, _| readvar::no_auth(sh, "config-from-file"),
+        config_from_file,
     ),
     cmd(
         "mrulist",
@@ -396,10 +399,10 @@ const COMMANDS: &[Command] = &[
         "ifstats",
         &[],
         "show statistics for each local address ntpd is using",
-        |sh, _| readvar::no_auth(sh, "ifstats"),
+        |sh, _| ordlist::ifstats(sh),
     ),
     cmd("reslist", &[], "show ntpd access control list", |sh, _| {
-        readvar::no_auth(sh, "reslist")
+        ordlist::reslist(sh)
     }),
     cmd("sysinfo", &[], "display system summary", |sh, _| {
         stats::sysinfo(sh)
@@ -797,11 +800,24 @@ fn poll(sh: &mut Shell, _: &[Value]) {
 
 fn passwd(sh: &mut Shell, args: &[Value]) {
     if sh.auth.keyid.is_none() {
-        sh.say("Keyid must be defined\n");
-        return;
+        let id = auth::ask("Keyid: ", true).and_then(|t| t.trim().parse::<u32>().ok());
+        match id {
+            Some(id) if id > 0 => sh.auth.keyid = Some(id),
+            _ => {
+                sh.say("Keyid must be defined\n");
+                return;
+            }
+        }
     }
-    match text(args, 0) {
-        Some(p) => sh.auth.password = Some(p.to_string()),
+    let password = match text(args, 0) {
+        Some(p) => Some(p.to_string()),
+        None => {
+            let prompt = format!("{} Password: ", sh.auth.algorithm.name());
+            auth::ask(&prompt, false).filter(|p| !p.is_empty())
+        }
+    };
+    match password {
+        Some(p) => sh.auth.password = Some(p),
         None => sh.say("Password unchanged\n"),
     }
 }
@@ -844,8 +860,10 @@ fn quit(sh: &mut Shell, _: &[Value]) {
 
 fn keyid(sh: &mut Shell, args: &[Value]) {
     match uint(args, 0) {
+        // Zero clears it.
         Some(0) => sh.auth.keyid = None,
-        Some(id) => sh.auth.keyid = Some(id),
+        Some(id) if id <= crate::auth::MAX_KEY_ID => sh.auth.keyid = Some(id),
+        Some(_) => sh.say("Invalid key identifier\n"),
         None => match sh.auth.keyid {
             Some(id) => sh.say(&format!("keyid is {id}\n")),
             None => sh.say("no keyid defined\n"),
@@ -869,9 +887,10 @@ fn cooked(sh: &mut Shell, _: &[Value]) {
 
 fn authenticate(sh: &mut Shell, args: &[Value]) {
     match text(args, 0) {
+        None if sh.auth.always => sh.say("authenticated requests being sent\n"),
         None => sh.say("unauthenticated requests being sent\n"),
-        Some("no") => {}
-        Some("yes") => readvar::no_auth(sh, "authenticate"),
+        Some("yes") => sh.auth.always = true,
+        Some("no") => sh.auth.always = false,
         Some(_) => sh.error("What?"),
     }
 }
@@ -900,11 +919,19 @@ fn ntpversion(sh: &mut Shell, args: &[Value]) {
 fn keytype(sh: &mut Shell, args: &[Value]) {
     match text(args, 0) {
         None => {
-            let t = sh.auth.keytype.clone().unwrap_or_else(|| "MD5".to_string());
-            sh.say(&format!("keytype is {t} with 16 octet digests\n"));
+            let a = sh.auth.algorithm;
+            sh.say(&format!(
+                "keytype is {} with {} octet digests\n",
+                a.name(),
+                a.mac_len()
+            ));
         }
-        Some(t) if t.eq_ignore_ascii_case("md5") => sh.auth.keytype = Some("MD5".to_string()),
-        Some(_) => sh.say("keytype is not valid. Only \"md5\" is available.\n"),
+        Some(name) => match crate::auth::Algorithm::from_name(name) {
+            Some(a) => sh.auth.algorithm = a,
+            None => sh.say(
+                "keytype is not valid. Type \"help keytype\" for the available digest types.\n",
+            ),
+        },
     }
 }
 
@@ -949,7 +976,7 @@ fn readlist(sh: &mut Shell, args: &[Value]) {
 }
 
 fn writelist(sh: &mut Shell, args: &[Value]) {
-    readvar::write_request(sh, "writelist", uint(args, 0));
+    readvar::writelist(sh, uint(args, 0));
 }
 
 fn readvar(sh: &mut Shell, args: &[Value]) {
@@ -960,7 +987,27 @@ fn readvar(sh: &mut Shell, args: &[Value]) {
 }
 
 fn writevar(sh: &mut Shell, args: &[Value]) {
-    readvar::write_request(sh, "writevar", uint(args, 0));
+    if let (Some(id), Some(vars)) = (uint(args, 0), text(args, 1)) {
+        readvar::writevar(sh, id, vars);
+    }
+}
+
+fn config_line(sh: &mut Shell, args: &[Value]) {
+    if let Some(line) = text(args, 0) {
+        config::config(sh, line);
+    }
+}
+
+fn config_from_file(sh: &mut Shell, args: &[Value]) {
+    if let Some(path) = text(args, 0) {
+        config::config_from_file(sh, path);
+    }
+}
+
+fn saveconfig(sh: &mut Shell, args: &[Value]) {
+    if let Some(name) = text(args, 0) {
+        config::saveconfig(sh, name);
+    }
 }
 
 fn mreadlist(sh: &mut Shell, args: &[Value]) {

@@ -250,25 +250,55 @@ pub fn mreadlist(sh: &mut Shell, first: u32, second: u32) {
     }
 }
 
-/// The issue that brings the symmetric keys authenticated requests need.
-const AUTH_ISSUE: u32 = 8;
-
-/// What writevar and the other requests ntpd takes only with a MAC made
-/// with its control key say while the key code is not in this build.
-pub fn no_auth(sh: &mut Shell, command: &str) {
-    sh.flush();
-    crate::applets::not_built(
-        &format!("ntpq {command} (authenticated requests)"),
-        AUTH_ISSUE,
-    );
+/// Sends LIST as a write (WRITEVAR, signed) and prints what ntpd
+/// answers: usually nothing, `done! (no data returned)`.
+fn write_list(sh: &mut Shell, list: &VarList, association: u16) {
+    let data = query_data(sh, list);
+    let Some(r) = sh.query_signed(opcode::WRITEVAR, association, &data) else {
+        return;
+    };
+    let mut text = String::new();
+    if sh.many_hosts() {
+        text.push_str(&format!("server={} ", sh.host_name()));
+    }
+    if r.data.is_empty() {
+        text.push_str("done! (no data returned)\n");
+    } else {
+        text.push_str(&format!("associd={association} "));
+        if sh.raw {
+            text.push_str(&cooked::raw(r.status, &r.data, false));
+        } else {
+            let ctx = ValueContext::current();
+            text.push_str(&cooked::cooked(
+                kind_of(association),
+                r.status,
+                &r.data,
+                false,
+                &mut sh.names,
+                &ctx,
+            ));
+        }
+    }
+    sh.say(&text);
 }
 
-/// `writevar assoc name=value[,...]` and `writelist [assoc]`.
-pub fn write_request(sh: &mut Shell, command: &str, association: Option<u32>) {
-    if association_arg(sh, association).is_none() {
+/// `writevar assocID name=value[,...]`.
+pub fn writevar(sh: &mut Shell, association: u32, vars: &str) {
+    let Some(id) = association_arg(sh, Some(association)) else {
         return;
-    }
-    no_auth(sh, command);
+    };
+    let mut list = VarList::new();
+    add_vars(&mut list, vars);
+    write_list(sh, &list, id);
+}
+
+/// `writelist [assocID]`: the variables of the global list.
+pub fn writelist(sh: &mut Shell, association: Option<u32>) {
+    let Some(id) = association_arg(sh, association) else {
+        return;
+    };
+    let list = sh.varlist.clone();
+    write_list(sh, &list, id);
 }
 
 #[cfg(test)]

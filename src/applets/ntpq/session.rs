@@ -6,6 +6,7 @@ use std::io;
 use std::net::{SocketAddr, UdpSocket};
 use std::time::{Duration, Instant};
 
+use super::auth::Signer;
 use super::host::{Family, HostError, HostSpec};
 use crate::proto::control::{ControlMessage, Reassembly, ReassemblyError};
 
@@ -122,11 +123,12 @@ impl Session {
         opcode: u8,
         association: u16,
         data: &[u8],
+        signer: Option<&Signer>,
     ) -> Result<Response, QueryError> {
         self.sequence = self.sequence.wrapping_add(1);
         let mut last_try = false;
         loop {
-            let attempt = match self.send(opcode, association, data) {
+            let attempt = match self.send(opcode, association, data, signer) {
                 Ok(()) => self.receive(opcode, last_try),
                 Err(e) if e.kind() == io::ErrorKind::ConnectionRefused => Attempt::Refused(e),
                 Err(e) => {
@@ -166,12 +168,21 @@ impl Session {
         Ok(())
     }
 
-    fn send(&self, opcode: u8, association: u16, data: &[u8]) -> io::Result<()> {
-        let request = ControlMessage {
+    fn send(
+        &self,
+        opcode: u8,
+        association: u16,
+        data: &[u8],
+        signer: Option<&Signer>,
+    ) -> io::Result<()> {
+        let mut request = ControlMessage {
             version: self.version,
             ..ControlMessage::request(opcode, self.sequence, association, data)
         }
         .to_vec();
+        if let Some(signer) = signer {
+            signer.sign(&mut request);
+        }
         if self.debug > 0 {
             eprintln!(
                 "sending {} octets: opcode {opcode} sequence {} associd {association} to {}",

@@ -4,6 +4,7 @@
 
 use std::io::{self, Write};
 
+use super::auth::{signer, AuthSettings};
 use super::host::{Family, HostSpec};
 use super::names::Names;
 use super::session::{OpenError, QueryError, Response, Session};
@@ -23,30 +24,6 @@ impl Association {
     }
 }
 
-/// ntpq's default for the `delay` command (DEFDELAY, 20 ms).
-const DEFAULT_AUTH_DELAY_MS: i64 = 20;
-
-/// Authentication settings (`keyid`, `passwd`, `keytype`, `delay`).
-#[derive(Clone, Debug)]
-pub struct Auth {
-    pub keyid: Option<u32>,
-    pub password: Option<String>,
-    pub keytype: Option<String>,
-    /// Added to the timestamps of authenticated requests (`delay`).
-    pub delay_ms: i64,
-}
-
-impl Default for Auth {
-    fn default() -> Auth {
-        Auth {
-            keyid: None,
-            password: None,
-            keytype: None,
-            delay_ms: DEFAULT_AUTH_DELAY_MS,
-        }
-    }
-}
-
 pub struct Shell {
     pub session: Option<Session>,
     pub family: Family,
@@ -63,7 +40,10 @@ pub struct Shell {
     pub associations: Vec<Association>,
     /// `addvars` list: names with optional values.
     pub varlist: Vec<(String, Option<String>)>,
-    pub auth: Auth,
+    pub auth: AuthSettings,
+    /// Reading commands at the `ntpq> ` prompt (`:config` points at
+    /// syntax errors under the typed line).
+    pub interactive: bool,
     /// Where command output goes (stdout, or a `> file` redirection).
     pub out: Box<dyn Write>,
     /// Set by `quit`.
@@ -82,7 +62,8 @@ impl Shell {
             hosts: Vec::new(),
             associations: Vec::new(),
             varlist: Vec::new(),
-            auth: Auth::default(),
+            auth: AuthSettings::default(),
+            interactive: false,
             out: Box::new(io::BufWriter::new(io::stdout())),
             quit: false,
         }
@@ -127,9 +108,19 @@ impl Shell {
         }
     }
 
-    /// A query that prints ntpq's `***` line on failure (doquery).
+    /// A query that prints ntpq's `***` line on failure (doquery). Signed
+    /// only after `authenticate yes`.
     pub fn query(&mut self, op: u8, association: u16, data: &[u8]) -> Option<Response> {
-        self.query_quietly(op, association, data)
+        let sign = self.auth.always;
+        self.send(op, association, data, sign)
+            .map_err(|e| self.report(&e, association))
+            .ok()
+    }
+
+    /// A request ntpd takes only signed with its control key (writes,
+    /// configuration, the ordered lists); prints why on failure.
+    pub fn query_signed(&mut self, op: u8, association: u16, data: &[u8]) -> Option<Response> {
+        self.send(op, association, data, true)
             .map_err(|e| self.report(&e, association))
             .ok()
     }
@@ -141,12 +132,30 @@ impl Shell {
         association: u16,
         data: &[u8],
     ) -> Result<Response, QueryError> {
+        let sign = self.auth.always;
+        self.send(op, association, data, sign)
+    }
+
+    fn send(
+        &mut self,
+        op: u8,
+        association: u16,
+        data: &[u8],
+        sign: bool,
+    ) -> Result<Response, QueryError> {
         self.flush();
-        let Some(session) = self.session.as_mut() else {
+        if self.session.is_none() {
             eprintln!("***No host open, use `host' command");
             return Err(QueryError::Io);
+        }
+        let signer = if sign {
+            // The messages of a missing key are printed by `signer`.
+            Some(signer(&mut self.auth).ok_or(QueryError::Io)?)
+        } else {
+            None
         };
-        session.query(op, association, data)
+        let session = self.session.as_mut().ok_or(QueryError::Io)?;
+        session.query(op, association, data, signer.as_ref())
     }
 
     /// Prints the `***` line for a failed query.

@@ -957,3 +957,25 @@ fn authenticate_yes_signs_every_request() {
         stdout(&out).ends_with("authenticated requests being sent\n\ndone! (no data returned)\n")
     );
 }
+
+#[test]
+fn ipv6_hosts_in_brackets_with_a_port() {
+    let Ok(socket) = UdpSocket::bind("[::1]:0") else {
+        return common::skip_or_fail("IPv6 loopback");
+    };
+    let server = Responder::on(socket, lab_script(), Delivery::default());
+    let host = format!("[::1]:{}", server.addr().port());
+    let out = ntpq(&["-c", "rv 0 leap,stratum", "-c", "host", &host]);
+    assert_eq!(
+        stdout(&out),
+        format!("leap=00, stratum=3\n\ncurrent host is {host}\n")
+    );
+    // -4 finds no IPv4 address for it.
+    let out = ntpq(&["-4", "-c", "rv", &host]);
+    assert_eq!(
+        stderr(&out),
+        "***No address of the requested family for `::1'\n"
+    );
+    let out = ntpq(&["-6", "-c", "rv 0 leap,stratum", &host]);
+    assert_eq!(stdout(&out), "leap=00, stratum=3\n");
+}

@@ -275,3 +275,18 @@ fn against_ntpsec_as_debians_ntpstat_says() {
         assert_eq!(code, Some(want), "{text}");
     }
 }
+
+#[test]
+fn an_ipv6_daemon_in_brackets() {
+    let Ok(socket) = UdpSocket::bind("[::1]:0") else {
+        return common::skip_or_fail("IPv6 loopback");
+    };
+    let server = Responder::on(
+        socket,
+        Box::new(|_: &Request| Reply::data(SYNCED_NTP, NTP_SERVER_VARS.as_bytes())),
+        Delivery::default(),
+    );
+    let out = ntpstat(&[&format!("[::1]:{}", server.addr().port())]);
+    assert_eq!(out.status.code(), Some(0));
+    assert!(stdout(&out).starts_with("synchronised to NTP server (131.107.13.100)"));
+}

@@ -10,6 +10,7 @@
 
 mod assoc;
 mod auth;
+mod builtins;
 mod commands;
 mod config;
 mod cooked;
@@ -22,6 +23,7 @@ mod readvar;
 mod session;
 mod shell;
 mod stats;
+mod table;
 mod values;
 
 use std::ffi::OsString;

@@ -11,6 +11,23 @@
 //!
 //! This file is the engine's face; the machinery lives in the submodules.
 
+pub mod assoc;
+mod core;
+pub mod discipline;
+pub mod estimator;
+pub mod filter;
+mod mobilize;
+mod receive;
+pub mod select;
+pub mod sim;
+pub mod stats;
+pub mod timescale;
+mod transmit;
+mod update;
+mod views;
+
+pub use self::core::Engine;
+
 use std::net::{IpAddr, SocketAddr};
 
 use crate::proto::status::{PeerStatus, SystemStatus};

@@ -24,9 +24,10 @@ pub const DRIFT_SAVE_INTERVAL: f64 = 3600.0;
 pub const DEFAULT_ORPHAN_WAIT: f64 = 300.0;
 /// Classic's `tos maxdist` default, seconds.
 pub const DEFAULT_MAXDIST: f64 = 1.5;
-/// How sure a drift file's frequency is taken to be, s/s: a file a few
-/// degrees of temperature out of date is a ppm or two off.
-pub const DRIFT_FILE_SIGMA: f64 = 2e-6;
+/// How sure a drift file's frequency is taken to be, s/s: written within
+/// the hour by a synchronised daemon, it is off by what the temperature
+/// changed since, typically well under a ppm.
+pub const DRIFT_FILE_SIGMA: f64 = 1e-6;
 /// Without a drift file any frequency within classic's tolerance may be.
 pub const NO_DRIFT_SIGMA: f64 = 500e-6;
 /// Retrying a name that did not resolve: first after this, doubling.
@@ -398,7 +399,6 @@ impl Engine {
             if let Some(p) = a.next_poll.as_mut() {
                 *p += delta;
             }
-            a.filter.shift(-delta);
         }
         for n in &mut self.names {
             if let Some(p) = n.next.as_mut() {

@@ -288,7 +288,7 @@ impl Discipline {
         }
         let limit = MAX_RATE_PPM * 1e-6;
         let rate = rate.clamp(-limit, limit);
-        self.timescale.set_rate(now, rate);
+        self.timescale.set_rate(now, rate, rate - self.freq);
         out.push(Action::SetRate(rate * 1e6));
     }
 

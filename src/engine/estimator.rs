@@ -50,6 +50,12 @@ const MAX_MISSES: u32 = 3;
 const STRIP_FLOOR: f64 = 1e-6;
 /// Slopes (s/s) around the frequency estimate searched for the envelopes.
 const SLOPE_SPAN: f64 = 1e-3;
+/// A sample whose strip misses the prediction by less than this is taken
+/// as a sign that the state was too sure of itself (the frequency wandered
+/// more than modelled), seconds; beyond, as a possible outlier.
+const NEAR_MISS: f64 = 1e-3;
+/// Below this many samples the strips assume no minimum delay at all.
+const MIN_DELAY_SAMPLES: usize = 4;
 /// Ternary search steps: the bracket shrinks to (2/3)^100 of its width.
 const SLOPE_STEPS: usize = 100;
 
@@ -84,7 +90,6 @@ pub struct Estimator {
     cov: [[f64; 2]; 2],
     wander: f64,
     primed: bool,
-    freq_prior: f64,
     freq_prior_var: f64,
     recent: VecDeque<Point>,
     misses: u32,
@@ -102,7 +107,6 @@ impl Estimator {
             cov: [[0.0; 2]; 2],
             wander: DEFAULT_WANDER,
             primed: false,
-            freq_prior: freq,
             freq_prior_var: freq_sigma * freq_sigma,
             recent: VecDeque::with_capacity(DELAY_WINDOW + 1),
             misses: 0,
@@ -139,11 +143,29 @@ impl Estimator {
     }
 
     /// The one-way minimum delay the strips assume, seconds.
+    ///
+    /// Two estimates, the smaller wins. The envelopes (the tightest pair
+    /// of lines, at a slope the frequency estimate allows, under the
+    /// one-way times) are sharp once the frequency is known; half the
+    /// lowest round trip needs no slope and is safe while it is not. Each
+    /// is corrected for how far above the true minimum the fastest of `n`
+    /// exchanges typically is.
     pub fn min_one_way(&self) -> f64 {
         let n = self.recent.len();
-        if n < 2 {
+        if n < MIN_DELAY_SAMPLES {
             return 0.0;
         }
+        let mean_half = self.recent.iter().map(|p| p.delay).sum::<f64>() / n as f64 / 2.0;
+        let min_half = self
+            .recent
+            .iter()
+            .map(|p| p.delay)
+            .fold(f64::INFINITY, f64::min)
+            / 2.0;
+        // The lowest of n round trips with exponential queueing each way
+        // exceeds twice the minimum by sqrt(pi / 2n) mean queueing delays.
+        let c = 0.5 * (std::f64::consts::PI / (2.0 * n as f64)).sqrt();
+        let by_round_trip = (min_half - c * mean_half) / (1.0 - c);
         let newest = self.recent[n - 1].time;
         let envelopes = |slope: f64| {
             let mut up = f64::INFINITY;
@@ -169,9 +191,16 @@ impl Estimator {
         // The envelopes rest on the fastest of n exchanges each way, which
         // are slower than the true minimum by about the mean queueing
         // delay over n.
-        let mean_half = self.recent.iter().map(|p| p.delay).sum::<f64>() / n as f64 / 2.0;
         let margin = (mean_half - tightest).max(0.0) / n as f64;
-        (tightest - margin).max(0.0)
+        let by_envelopes = tightest - margin;
+        // With few points the free slope lets the envelopes fit the noise:
+        // until the window is full the round trips keep them honest.
+        let best = if n >= DELAY_WINDOW {
+            by_envelopes
+        } else {
+            by_envelopes.min(by_round_trip)
+        };
+        best.max(0.0)
     }
 
     /// Conditions the state on one exchange.
@@ -188,11 +217,23 @@ impl Estimator {
             return Verdict::Used;
         }
         let h = point.time - self.time;
-        let (mean, var) = self.predict(point.time);
+        let (mean, mut var) = self.predict(point.time);
         let c = self.cov;
-        let p01 = c[0][1] + h * c[1][1] + self.wander * h * h.abs() / 2.0;
-        let p11 = c[1][1] + self.wander * h.abs();
-        let Some((m, v)) = truncated_moments(mean, var, lo, hi) else {
+        let mut p01 = c[0][1] + h * c[1][1] + self.wander * h * h.abs() / 2.0;
+        let mut p11 = c[1][1] + self.wander * h.abs();
+        let mut moments = truncated_moments(mean, var, lo, hi);
+        let gap = if mean < lo { lo - mean } else { mean - hi };
+        if moments.is_none() && gap < NEAR_MISS {
+            // Near miss: the state was too sure of itself (the frequency
+            // wandered more than modelled). Widen it until the strip is
+            // plausible, then take the sample.
+            let span = h.abs().max(1.0);
+            var += gap * gap;
+            p01 += gap * gap / span;
+            p11 += (gap / span).powi(2);
+            moments = truncated_moments(mean, var, lo, hi);
+        }
+        let Some((m, v)) = moments else {
             self.misses += 1;
             if self.misses < MAX_MISSES {
                 return Verdict::Outlier;

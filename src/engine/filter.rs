@@ -76,6 +76,8 @@ pub struct ClockFilter {
     pub updated: f64,
     /// Whether `offset` comes from a real sample yet.
     pub primed: bool,
+    /// The phase correction (`Timescale::phase_at`) the offsets refer to.
+    phase: f64,
 }
 
 impl ClockFilter {
@@ -88,7 +90,23 @@ impl ClockFilter {
             jitter: 0.0,
             updated: now,
             primed: false,
+            phase: 0.0,
         }
+    }
+
+    /// Brings the offsets up to date with the phase corrected since they
+    /// were taken: `phase` is the phase correction now.
+    pub fn catch_up(&mut self, phase: f64) {
+        let delta = phase - self.phase;
+        if delta != 0.0 {
+            self.shift(-delta);
+        }
+        self.phase = phase;
+    }
+
+    /// The peer offset as of phase correction `phase`, without updating.
+    pub fn offset_at_phase(&self, phase: f64) -> f64 {
+        self.offset - (phase - self.phase)
     }
 
     /// Newest first, for mode 6 (`filtoffset`, ...), with dispersions aged
@@ -168,7 +186,9 @@ impl ClockFilter {
 
     /// Forgets every sample (the association was reset).
     pub fn clear(&mut self, now: f64) {
+        let phase = self.phase;
         *self = ClockFilter::new(now);
+        self.phase = phase;
     }
 
     /// How many stages hold a sample.

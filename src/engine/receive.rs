@@ -346,11 +346,16 @@ impl Engine {
             offset: offset + ts.correction_at(mid),
             delay: delay / (1.0 + ts.rate_at(mid)),
         };
+        // The phase corrected since the middle of the exchange is no longer
+        // in the offset the filter should keep.
+        let phase_now = ts.phase_at(self.t);
+        let since = phase_now - ts.phase_at(mid);
         let a = &mut self.assocs[i];
         let poll = 2f64.powi(i32::from(a.poll_exponent()));
+        a.filter.catch_up(phase_now);
         let outcome = a.filter.add(
             Sample {
-                offset,
+                offset: offset - since,
                 delay,
                 dispersion,
                 epoch: rx,

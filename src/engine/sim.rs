@@ -25,6 +25,8 @@ use crate::proto::{Header, Leap, Mode, NtpShort, NtpTimestamp, Packet, RefId, Un
 const SERVER_TURNAROUND: f64 = 5e-6;
 /// Offsets are recorded this often, true seconds.
 const SAMPLE_EVERY: f64 = 1.0;
+/// Far more loop turns than any scenario needs (a few per second).
+const MAX_ITERATIONS: u64 = 50_000_000;
 /// True time is whole nanoseconds: events this close are due.
 const TIME_SLACK: f64 = 1e-8;
 /// The address the simulated client sends from.
@@ -175,6 +177,9 @@ pub struct Run {
     pub steps: Vec<f64>,
     /// The largest |rate| set, ppm.
     pub max_rate_ppm: f64,
+    /// The largest rate set beyond the frequency correction, ppm: what
+    /// removing offsets took.
+    pub max_extra_ppm: f64,
     /// Residual frequency error at the end: oscillator plus the engine's
     /// frequency correction, ppm.
     pub freq_error_ppm: f64,
@@ -312,6 +317,8 @@ impl World<'_> {
                 }
                 Action::SetRate(ppm) => {
                     self.run.max_rate_ppm = self.run.max_rate_ppm.max(ppm.abs());
+                    let extra = (ppm - self.run.engine.system().frequency).abs();
+                    self.run.max_extra_ppm = self.run.max_extra_ppm.max(extra);
                     let _ = self.clock.set_rate(ppm);
                 }
                 Action::KernelPllOffset(dt) => {
@@ -389,6 +396,7 @@ pub fn run(scenario: &Scenario) -> Run {
             exit: None,
             steps: Vec::new(),
             max_rate_ppm: 0.0,
+            max_extra_ppm: 0.0,
             freq_error_ppm: 0.0,
             stats: Vec::new(),
             drift_saves: Vec::new(),

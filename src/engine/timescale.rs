@@ -8,6 +8,12 @@
 //! correction grows by `rate / (1 + rate)` per second of clock time. The
 //! estimators work in raw time, where a source's offset is the smooth
 //! phase of the oscillator whatever the discipline does.
+//!
+//! Of the correction, the *phase* part is what offset removals (the rate
+//! beyond the frequency correction, and steps) added: the clock filters
+//! subtract the phase corrected since each sample was taken, so their
+//! offsets stay comparable while the frequency part goes on tracking the
+//! oscillator.
 
 use std::collections::VecDeque;
 
@@ -23,6 +29,10 @@ struct Segment {
     correction: f64,
     /// The rate correction in force, s/s.
     rate: f64,
+    /// The phase correction there, seconds.
+    phase: f64,
+    /// The part of `rate` that removes an offset, s/s.
+    extra: f64,
 }
 
 #[derive(Clone, Debug)]
@@ -40,6 +50,8 @@ impl Timescale {
             start: now,
             correction: 0.0,
             rate,
+            phase: 0.0,
+            extra: 0.0,
         });
         Timescale {
             segments,
@@ -66,6 +78,12 @@ impl Timescale {
         s.correction + (clock - s.start) * s.rate / (1.0 + s.rate)
     }
 
+    /// The phase correction (offsets removed) up to clock reading `clock`.
+    pub fn phase_at(&self, clock: f64) -> f64 {
+        let s = self.segment_at(clock);
+        s.phase + (clock - s.start) * s.extra / (1.0 + s.rate)
+    }
+
     /// Raw time at clock reading `clock`.
     pub fn raw(&self, clock: f64) -> f64 {
         clock - self.correction_at(clock)
@@ -86,13 +104,17 @@ impl Timescale {
         clock + raw_secs * (1.0 + self.rate())
     }
 
-    /// The rate changes to `rate` at clock reading `now`.
-    pub fn set_rate(&mut self, now: f64, rate: f64) {
+    /// The rate changes to `rate` at clock reading `now`, of which
+    /// `extra` removes an offset (the rest is the frequency correction).
+    pub fn set_rate(&mut self, now: f64, rate: f64, extra: f64) {
         let correction = self.correction_at(now);
+        let phase = self.phase_at(now);
         self.push(Segment {
             start: now,
             correction,
             rate,
+            phase,
+            extra,
         });
     }
 
@@ -100,7 +122,9 @@ impl Timescale {
     /// from then on are `delta` larger.
     pub fn step(&mut self, now: f64, delta: f64) {
         let correction = self.correction_at(now) + delta;
+        let phase = self.phase_at(now) + delta;
         let rate = self.rate();
+        let extra = self.current().extra;
         // Readings before the step may overlap those after it; only the
         // new segment is valid from now on.
         self.segments.clear();
@@ -108,6 +132,8 @@ impl Timescale {
             start: now + delta,
             correction,
             rate,
+            phase,
+            extra,
         });
         self.last_step = Some(now + delta);
     }
@@ -133,14 +159,18 @@ mod tests {
     #[test]
     fn a_rate_accumulates_a_correction() {
         let mut t = Timescale::new(0.0, 0.0);
-        t.set_rate(10.0, 0.1);
+        t.set_rate(10.0, 0.1, 0.1);
         // 11 s of clock at 10% fast is 10 s of raw time: 1 s corrected
         assert!((t.correction_at(21.0) - 1.0).abs() < 1e-12);
         assert!((t.raw(21.0) - 20.0).abs() < 1e-12);
         assert_eq!(t.correction_at(5.0), 0.0);
         assert!((t.clock_after(21.0, 10.0) - 32.0).abs() < 1e-12);
-        t.set_rate(21.0, 0.0);
+        assert!((t.phase_at(21.0) - 1.0).abs() < 1e-12);
+        t.set_rate(21.0, 0.0, 0.0);
         assert!((t.correction_at(100.0) - 1.0).abs() < 1e-12);
+        // a frequency correction is not a phase correction
+        t.set_rate(100.0, 1e-4, 0.0);
+        assert!((t.phase_at(200.0) - 1.0).abs() < 1e-12);
         assert_eq!(t.rate_at(15.0), 0.1);
     }
 
@@ -149,6 +179,7 @@ mod tests {
         let mut t = Timescale::new(0.0, 0.0);
         t.step(100.0, 50.0);
         assert!((t.raw(150.0) - 100.0).abs() < 1e-12);
+        assert_eq!(t.phase_at(150.0), 50.0);
         assert!(t.before_last_step(120.0));
         assert!(!t.before_last_step(151.0));
     }

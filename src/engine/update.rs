@@ -18,6 +18,13 @@ const MIN_DISTANCE: f64 = 0.001;
 pub const ORPHAN_REFID: RefId = RefId([127, 0, 0, 1]);
 /// The root dispersion the local clock driver claims, seconds.
 pub const LOCAL_CLOCK_DISPERSION: f64 = 0.01;
+/// Before the first clock update the engine waits for every server that
+/// answers to have enough samples to be judged (so that a falseticker
+/// answering first cannot set the clock), but no longer than this, seconds.
+const FIRST_UPDATE_PATIENCE: f64 = 60.0;
+/// The samples that make a fresh association's dispersion small enough
+/// to be a candidate (16 s halved per sample, under `tos maxdist`).
+const SAMPLES_TO_BE_FIT: usize = 4;
 /// The floor of a source's weight in the combined estimate, seconds.
 const ESTIMATE_FLOOR: f64 = 1e-7;
 
@@ -71,6 +78,10 @@ impl Engine {
     pub(super) fn select_and_update(&mut self, trigger: Option<usize>, out: &mut Vec<Action>) {
         let mut indices = Vec::new();
         let mut cands = Vec::new();
+        let phase = self.discipline.timescale.phase_at(self.t);
+        for a in &mut self.assocs {
+            a.filter.catch_up(phase);
+        }
         for i in 0..self.assocs.len() {
             if self.assocs[i].role != Role::LocalClock {
                 self.assocs[i].select = code::REJECT;
@@ -101,13 +112,29 @@ impl Engine {
             Some(peer) => {
                 self.sys.orphan = false;
                 self.set_system_peer(peer, out);
-                if let Some(t) = trigger.filter(|t| survivors.contains(t)) {
-                    let _ = t;
+                let counts = trigger.is_some_and(|t| survivors.contains(&t));
+                if counts && (self.discipline.is_set() || !self.warming_up()) {
                     self.clock_update(peer, &survivors, sel.offset, sel.jitter, out);
                 }
             }
             None => self.no_system_peer(out),
         }
+    }
+
+    /// Whether an answering server is still collecting its first samples
+    /// (and the start is recent enough to wait for it).
+    fn warming_up(&self) -> bool {
+        self.t < FIRST_UPDATE_PATIENCE
+            && self.assocs.iter().any(|a| {
+                matches!(
+                    a.role,
+                    Role::Client | Role::SymmetricActive | Role::SymmetricPassive
+                ) && !a.options.noselect
+                    && a.reach != 0
+                    && a.leap != Leap::Unsynchronized
+                    && a.stratum < 16
+                    && a.filter.valid_stages() < SAMPLES_TO_BE_FIT
+            })
     }
 
     fn set_system_peer(&mut self, i: usize, out: &mut Vec<Action>) {
@@ -189,6 +216,15 @@ impl Engine {
             self.combined_estimate(survivors)
         };
         let was_set = self.discipline.is_set();
+        self.log(
+            out,
+            Level::Debug,
+            format!(
+                "clock update: estimate {:?} classic {classic_offset:+.9} survivors {}",
+                estimate,
+                survivors.len()
+            ),
+        );
         let outcome = self.discipline.update(
             self.t,
             estimate.map(|e| e.0),
@@ -213,14 +249,7 @@ impl Engine {
                 self.log(out, Level::Notice, format!("time reset {offset:+.6} s"));
                 offset
             }
-            Outcome::Slewed(offset) => {
-                // The filters' samples were taken before this correction.
-                for a in &mut self.assocs {
-                    a.filter.shift(-offset);
-                }
-                offset
-            }
-            Outcome::Disabled(offset) => offset,
+            Outcome::Slewed(offset) | Outcome::Disabled(offset) => offset,
         };
         let a = &self.assocs[peer];
         let peer_dispersion = a.filter.dispersion_at(self.t) + a.filter.jitter + PHI * 0.0;

@@ -102,7 +102,10 @@ impl Engine {
     }
 
     fn peer_vars(&self, a: &Assoc) -> PeerVars {
-        let stages = a.filter.stages(self.t);
+        let phase = self.discipline.timescale.phase_at(self.t);
+        let mut filter = a.filter.clone();
+        filter.catch_up(phase);
+        let stages = filter.stages(self.t);
         let mut filter_delay = [0.0; NSTAGES];
         let mut filter_offset = [0.0; NSTAGES];
         let mut filter_dispersion = [0.0; NSTAGES];
@@ -136,7 +139,7 @@ impl Engine {
             headway: 0,
             flash: a.flash,
             keyid: 0,
-            offset: if primed { a.filter.offset } else { 0.0 },
+            offset: if primed { filter.offset } else { 0.0 },
             delay: if primed { a.filter.delay } else { 0.0 },
             dispersion: a.filter.dispersion_at(self.t),
             jitter: a.filter.jitter,

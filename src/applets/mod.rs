@@ -85,12 +85,6 @@ pub fn dispatch(args: Vec<OsString>) -> i32 {
     }
 }
 
-/// What an applet that is not built yet does: say so in one line, exit 1.
-pub(crate) fn not_built(name: &str, issue: u32) -> i32 {
-    eprintln!("{name}: not implemented yet in this build of ntpbox (tracked as issue {issue})");
-    1
-}
-
 /// Parses `args` with `cmd`. Help and version go to stdout with status 0;
 /// usage errors print clap's message and give `usage_status`.
 pub(crate) fn parse_args(

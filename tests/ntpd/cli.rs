@@ -28,16 +28,29 @@ fn help_lists_the_classic_options_and_ours() {
     }
 }
 
+/// `-q` through the full filter: with `disable ntp` on the host the
+/// clock is left alone, but the measurement, the classic `time slew` line
+/// and the exit are those of a real run (the VM tests set a real clock).
 #[test]
-fn q_says_it_is_not_implemented_yet_and_exits_1() {
+fn q_measures_once_through_the_filter_and_exits_0() {
+    let server = crate::daemon::Daemon::start(LOCAL_CLOCK_10);
     let dir = tempfile::tempdir().unwrap();
-    std::fs::write(dir.path().join("ntp.conf"), LOCAL_CLOCK_10).unwrap();
-    let (status, _, err) = run(&["-q", "-c", "ntp.conf"], dir.path());
-    assert_eq!(status, 1);
-    assert_eq!(
-        err,
-        "ntpd: -q (set the clock once and exit) is not implemented yet: clock synchronisation comes with ntpd part 2\n"
-    );
+    let conf = format!("disable ntp\nserver {} iburst\n", server.addr());
+    std::fs::write(dir.path().join("ntp.conf"), conf).unwrap();
+    let port = common::free_udp_port().to_string();
+    let (status, out, err) = run(&["-q", "-c", "ntp.conf", "--port", &port], dir.path());
+    assert_eq!(status, 0, "{out}{err}");
+    let line = err
+        .lines()
+        .find(|l| l.contains("ntpd: time slew "))
+        .unwrap_or_else(|| panic!("no time slew line:\n{err}"));
+    let offset: f64 = line
+        .split("time slew ")
+        .nth(1)
+        .and_then(|r| r.split(' ').next())
+        .and_then(|x| x.parse().ok())
+        .unwrap_or_else(|| panic!("{line}"));
+    assert!(offset.abs() < 0.01, "{line}");
 }
 
 #[test]

@@ -14,5 +14,5 @@ mod flood;
 mod hostile;
 mod peers;
 mod restrict;
-mod upstream;
 mod serve;
+mod upstream;

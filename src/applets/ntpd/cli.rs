@@ -31,9 +31,9 @@ pub fn command() -> Command {
                 .value_parser(value_parser!(u8)),
         )
         .arg(value("driftfile", 'f', "FILE", "Frequency (drift) file"))
-        .arg(flag("panicgate", Some('g'), "Allow the first clock adjustment to be large (clock discipline: not implemented yet)"))
-        .arg(flag("slew", Some('x'), "Never step the clock, only slew (clock discipline: not implemented yet)"))
-        .arg(flag("quit", Some('q'), "Set the clock once and exit (not implemented yet)"))
+        .arg(flag("panicgate", Some('g'), "Allow the first clock adjustment to be beyond the panic threshold (1000 s)"))
+        .arg(flag("slew", Some('x'), "Slew, never step, offsets up to 600 s (at most 500 ppm)"))
+        .arg(flag("quit", Some('q'), "Set the clock once and exit (stays in the foreground)"))
         .arg(value("keyfile", 'k', "FILE", "Symmetric keys file"))
         .arg(value("logfile", 'l', "FILE", "Log to FILE instead of syslog"))
         .arg(flag("novirtualips", Some('L'), "Do not listen on virtual interfaces (eth0:1 aliases)"))

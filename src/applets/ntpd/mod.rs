@@ -28,7 +28,6 @@ use std::net::IpAddr;
 use std::path::PathBuf;
 
 use cli::Options;
-use engine::StandaloneEngine;
 use log::Logger;
 use server::{AccessTable, Mru, Responder};
 
@@ -66,10 +65,6 @@ pub fn run(args: Vec<OsString>) -> i32 {
             "ntpd: not started: fix the errors above (ntpd --check -c {} lists them)",
             conffile.display()
         );
-        return 1;
-    }
-    if options.quit {
-        eprintln!("ntpd: -q (set the clock once and exit) is not implemented yet: clock synchronisation comes with ntpd part 2");
         return 1;
     }
     match start(&options, loaded.config, &loaded.diagnostics) {
@@ -131,7 +126,7 @@ fn open_log(o: &Options, config: &Config) -> Result<Logger, String> {
                 config::auth::os_message(&e)
             )
         }),
-        None if o.foreground => Ok(Logger::stderr(o.debug)),
+        None if o.foreground || o.quit => Ok(Logger::stderr(o.debug)),
         None => Ok(Logger::syslog(o.debug)),
     }
 }
@@ -147,7 +142,7 @@ fn start(o: &Options, config: Config, diagnostics: &config::Diagnostics) -> Resu
     for d in diagnostics.warnings() {
         log.warning(&d.to_string());
     }
-    check_clock_control(&config, o, &mut log)?;
+    check_clock_control(&config, &mut log)?;
     if o.nice {
         // SAFETY: setpriority with constant arguments.
         if unsafe { libc::setpriority(libc::PRIO_PROCESS, 0, -20) } != 0 {
@@ -185,7 +180,7 @@ fn start(o: &Options, config: Config, diagnostics: &config::Diagnostics) -> Resu
         return Err(reason);
     }
 
-    let mut readiness = if o.foreground {
+    let mut readiness = if o.foreground || o.quit {
         daemon::Readiness::none()
     } else {
         match daemon::daemonize() {
@@ -211,10 +206,7 @@ fn start(o: &Options, config: Config, diagnostics: &config::Diagnostics) -> Resu
 
 /// With clock control on (no `disable ntp`) ntpd must be able to adjust
 /// the clock; part 1 then still leaves it alone, and says so.
-fn check_clock_control(config: &Config, o: &Options, log: &mut Logger) -> Result<(), String> {
-    if o.panicgate || o.slew_only {
-        log.warning("-g/-x: clock discipline is not implemented yet (ntpd part 2); the option has no effect");
-    }
+fn check_clock_control(config: &Config, log: &mut Logger) -> Result<(), String> {
     if !config.flags.ntp {
         privs::drop_clock_capability().map_err(|e| format!("cannot drop CAP_SYS_TIME: {e}"))?;
         if privs::has_capability(privs::CAP_SYS_TIME) {
@@ -226,10 +218,7 @@ fn check_clock_control(config: &Config, o: &Options, log: &mut Logger) -> Result
         return Ok(());
     }
     match LinuxClock::realtime().probe_write_permission() {
-        Ok(()) => {
-            log.warning("clock discipline is not implemented yet (ntpd part 2): the clock is not adjusted; serving time only");
-            Ok(())
-        }
+        Ok(()) => Ok(()),
         Err(ClockError::PermissionDenied(_)) => Err(
             "cannot adjust the clock: Operation not permitted (needs CAP_SYS_TIME: run as root, or put \"disable ntp\" in ntp.conf to serve time without touching the clock)".to_string(),
         ),
@@ -264,7 +253,9 @@ fn build_responder(config: &Config, log: &mut Logger) -> Responder {
     let keys = match crate::auth::Keyring::from_config(&config.keyring, &config.trusted_keys) {
         Ok(keys) => keys,
         Err(e) => {
-            log.warning(&format!("keys: {e}; answering signed requests with a crypto-NAK"));
+            log.warning(&format!(
+                "keys: {e}; answering signed requests with a crypto-NAK"
+            ));
             crate::auth::Keyring::new()
         }
     };
@@ -307,12 +298,20 @@ fn serve(
     for line in notices::not_yet_implemented(config) {
         log.warning(&line);
     }
-    log.notice("0.0.0.0 c016 06 restart");
     readiness.ready();
 
     let drift_ppm = read_drift(config, log);
-    let _ = drift_ppm; // the engine of part 2 starts from it
-    let mut engine = StandaloneEngine::new(config, precision);
+    let mut engine = crate::engine::Engine::new(
+        config,
+        crate::engine::Start {
+            precision,
+            panic_gate: o.panicgate,
+            slew_only: o.slew_only,
+            once: o.quit,
+            drift_ppm,
+            seed: random_seed(),
+        },
+    );
     let effects = serve::Effects {
         clock: adjust::ClockControl::new(LinuxClock::realtime(), config.flags.ntp),
         stats: stats::Stats::new(config),
@@ -357,25 +356,34 @@ fn serve(
     }
 }
 
+/// Unpredictable: the engine's transmit cookies and start delays use it.
+fn random_seed() -> u64 {
+    let mut seed = [0u8; 8];
+    // SAFETY: getrandom fills at most the 8 bytes of `seed`.
+    let n = unsafe { libc::getrandom(seed.as_mut_ptr().cast(), seed.len(), 0) };
+    if n != seed.len() as isize {
+        // No entropy source: the time and PID still differ per start.
+        let t = time::realtime();
+        return (t.as_nanos() as u64) ^ (u64::from(std::process::id()) << 32);
+    }
+    u64::from_ne_bytes(seed)
+}
+
 /// The drift file's frequency, with classic's log lines.
 fn read_drift(config: &Config, log: &mut Logger) -> Option<f64> {
     let path = &config.driftfile.as_ref()?.path;
     match drift::read(path) {
-        Ok(Some(ppm)) => {
-            log.info(&format!("0.0.0.0 c011 01 freq_set kernel {ppm:.3} PPM"));
-            Some(ppm)
-        }
+        // The engine logs classic's freq_set / freq_not_set events.
+        Ok(Some(ppm)) => Some(ppm),
         Ok(None) => {
             log.info(&format!(
                 "frequency file {}: No such file or directory",
                 path.display()
             ));
-            log.info("0.0.0.0 c012 02 freq_not_set");
             None
         }
         Err(e) => {
             log.warning(&e);
-            log.info("0.0.0.0 c012 02 freq_not_set");
             None
         }
     }

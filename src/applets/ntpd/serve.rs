@@ -338,12 +338,18 @@ impl<'a, E: Engine> Loop<'a, E> {
         }
     }
 
-    /// Sends an engine packet from the first serving socket of its family.
+    /// Sends an engine packet from the wildcard socket of its family, so
+    /// the kernel picks the source address its route to `to` uses (the
+    /// reply then comes back to that address's own socket); without a
+    /// wildcard socket, from the first serving socket of the family.
     fn send_one(&mut self, to: SocketAddr, bytes: &[u8]) {
-        let Some(l) = self
+        let family = |l: &&Listener| l.socket.local_addr().is_ipv4() == to.is_ipv4();
+        let wildcard = self
             .listeners
             .iter()
-            .find(|l| l.serve && l.socket.local_addr().is_ipv4() == to.is_ipv4())
+            .filter(family)
+            .find(|l| l.socket.local_addr().ip().is_unspecified());
+        let Some(l) = wildcard.or_else(|| self.listeners.iter().filter(family).find(|l| l.serve))
         else {
             self.log.debug(&format!("no socket to send to {to}"));
             return;

@@ -10,9 +10,9 @@
 use std::net::SocketAddr;
 
 use super::access::AccessTable;
-use crate::auth::{Keyring, Verdict, KEY_ID_LEN, MAX_MAC_FIELD_LEN};
 use super::mru::Mru;
 use super::system::SystemState;
+use crate::auth::{Keyring, Verdict, KEY_ID_LEN, MAX_MAC_FIELD_LEN};
 use crate::config::{Discard, RestrictFlags};
 use crate::proto::packet::HEADER_LEN;
 use crate::proto::{Header, Leap, MacField, Mode, NtpTimestamp, Packet, RefId};

@@ -229,9 +229,11 @@ fn signed_requests_get_a_crypto_nak_and_other_modes_pass() {
 
 fn keyring() -> crate::auth::Keyring {
     let mut keys = crate::auth::Keyring::new();
-    keys.insert(7, crate::auth::Algorithm::Sha1, b"secret7").unwrap();
+    keys.insert(7, crate::auth::Algorithm::Sha1, b"secret7")
+        .unwrap();
     keys.trust(7);
-    keys.insert(8, crate::auth::Algorithm::Md5, b"untrusted").unwrap();
+    keys.insert(8, crate::auth::Algorithm::Md5, b"untrusted")
+        .unwrap();
     keys
 }
 

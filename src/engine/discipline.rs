@@ -371,8 +371,10 @@ mod tests {
         out.clear();
         d.on_timer(end, &mut out);
         assert_eq!(out, [Action::SetRate(-50.0)]);
-        // exactly the offset was corrected
-        assert!((d.timescale.correction_at(end) - 0.1 - (-50e-6 * (end - 10.0))).abs() < 1e-6);
+        // exactly the offset was corrected, on top of the frequency
+        let raw_secs = (end - 10.0) / (1.0 + ppm * 1e-6);
+        let corrected = d.timescale.correction_at(end) - (-50e-6 * raw_secs);
+        assert!((corrected - 0.1).abs() < 1e-9, "{corrected}");
     }
 
     #[test]

@@ -73,7 +73,7 @@ echo "check $(ntpdate -q -u 10.0.2.2 2>&1 | tail -n 1)"
 sleep 20
 adjtimex > /tmp/adjtimex 2>&1
 echo "status $(grep -i status /tmp/adjtimex | head -n 1)"
-echo "frequency $(grep -i frequency /tmp/adjtimex | head -n 1)"
+echo "frequency $(grep -i 'freq' /tmp/adjtimex | head -n 1)"
 echo "tick $(grep -i tick /tmp/adjtimex | head -n 1)"
 kill -USR1 $pid
 sleep 1
@@ -111,6 +111,25 @@ cat /tmp/ntpd.log
         .find_map(|w| w.trim().parse().ok())
         .unwrap_or_else(|| panic!("no status\n{}", r.report()));
     assert_eq!(status & 0x40, 0, "STA_UNSYNC still set\n{}", r.report());
+    // `-f  freq.adjust:  -225049 (65536 = 1ppm)`: the discipline's
+    // frequency in the kernel (tick and freq together are the rate).
+    let freq: f64 = r
+        .value("frequency")
+        .split(':')
+        .nth(1)
+        .and_then(|v| v.split_whitespace().next())
+        .and_then(|v| v.parse().ok())
+        .unwrap_or_else(|| panic!("no freq.adjust\n{}", r.report()));
+    let tick: f64 = r
+        .value("tick")
+        .split(':')
+        .nth(1)
+        .and_then(|v| v.split_whitespace().next())
+        .and_then(|v| v.parse().ok())
+        .unwrap_or_else(|| panic!("no tick\n{}", r.report()));
+    let rate_ppm = (tick - 10_000.0) * 100.0 + freq / 65536.0;
+    eprintln!("kernel rate {rate_ppm:.3} ppm (tick {tick}, freq {freq})");
+    assert!(rate_ppm.abs() < 500.0, "{}", r.report());
     let drift: f64 = r
         .value("drift")
         .trim()

@@ -11,7 +11,7 @@ use super::discipline::{self, Discipline, Settings};
 use super::select::Params;
 use super::{Action, Event, Level, Start};
 use crate::clock::{SimRng, MAX_RATE_PPM};
-use crate::config::{Config, Family, Target};
+use crate::config::{Config, Family};
 use crate::proto::status::{self, source};
 use crate::proto::{Leap, NtpTimestamp, RefId, UnixTime};
 
@@ -269,12 +269,6 @@ impl Engine {
         NtpTimestamp::from_unix(self.unix(t))
     }
 
-    /// Engine seconds of an NTP timestamp read by our clock.
-    pub(super) fn secs_of(&self, ts: NtpTimestamp) -> f64 {
-        let epoch = self.epoch.unwrap_or(UnixTime::EPOCH);
-        ts.to_unix(self.unix(self.t)).secs_since(epoch)
-    }
-
     pub(super) fn log(&self, out: &mut Vec<Action>, level: Level, text: String) {
         out.push(Action::Log { level, text });
     }
@@ -330,7 +324,7 @@ impl Engine {
         }
         if self.config.flags.ntp {
             if !self.config.flags.kernel || self.start.drift_ppm.is_some() {
-                out.push(Action::SetRate(self.discipline.freq_ppm()));
+                out.push(Action::SetRate(self.start.drift_ppm.unwrap_or(0.0)));
             }
             out.push(Action::KernelSync(self.kernel_sync(false)));
             if self.settled.driftfile {
@@ -438,9 +432,4 @@ fn poll_bounds(config: &Config) -> (i8, i8) {
     } else {
         (min, max)
     }
-}
-
-/// Whether a line names a network host (not a reference clock).
-pub(super) fn is_network(target: &Target) -> bool {
-    matches!(target, Target::Network { .. })
 }

@@ -238,3 +238,6 @@ pub struct PeerVars {
     pub filter_offset: [f64; 8],
     pub filter_dispersion: [f64; 8],
 }
+
+#[cfg(test)]
+mod tests;

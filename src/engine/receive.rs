@@ -17,8 +17,6 @@ use super::stats;
 use super::{Action, Level, StatsFile};
 use crate::proto::onwire::{check_header, Exchange, Unusable};
 use crate::proto::{Header, KissCode, Leap, Mode, Packet};
-#[cfg(test)]
-use crate::proto::{NtpTimestamp, RefId};
 
 /// The round trip assumed for broadcast packets before the client-server
 /// volley has measured one (classic's `broadcastdelay` default), seconds.
@@ -385,21 +383,4 @@ impl Engine {
         }
         self.select_and_update(Some(i), out);
     }
-}
-
-/// For tests: a reply to a request with `cookie` from a perfect server.
-#[cfg(test)]
-pub(super) fn reply_to(cookie: NtpTimestamp, t2: NtpTimestamp, t3: NtpTimestamp) -> Vec<u8> {
-    Packet::new(Header {
-        mode: Mode::Server,
-        stratum: 1,
-        precision: -20,
-        reference_id: RefId(*b"GPS\0"),
-        reference_ts: t2.add_secs_f64(-10.0),
-        origin_ts: cookie,
-        receive_ts: t2,
-        transmit_ts: t3,
-        ..Header::default()
-    })
-    .to_vec()
 }

@@ -86,13 +86,8 @@ pub fn select(cands: &[Candidate], previous: Option<usize>, params: Params) -> S
     if n == 0 {
         return out;
     }
-    let (low, high) = match intersection(cands) {
-        Some(bounds) => bounds,
-        None => {
-            // No majority agrees: everyone but `true` peers is suspect.
-            (f64::INFINITY, f64::NEG_INFINITY)
-        }
-    };
+    // No majority agreeing, everyone but `true` peers is suspect.
+    let (low, high) = intersection(cands).unwrap_or((f64::INFINITY, f64::NEG_INFINITY));
     let mut truechimers: Vec<usize> = Vec::new();
     for (i, c) in cands.iter().enumerate() {
         let inside = c.offset + c.distance >= low && c.offset - c.distance <= high;

@@ -117,6 +117,9 @@ impl Engine {
         let a = &mut self.assocs[i];
         let delay = if a.burst_left > 0 {
             BURST_SPACING
+        } else if a.role == Role::LocalClock {
+            // A reference clock is read, not asked: no need to spread.
+            2f64.powi(i32::from(a.poll_exponent()))
         } else {
             let base = 2f64.powi(i32::from(a.poll_exponent()));
             base * (1.0 + POLL_FUZZ * fuzz)

@@ -111,6 +111,13 @@ impl Engine {
         match sel.system_peer.map(|k| indices[k]) {
             Some(peer) => {
                 self.sys.orphan = false;
+                for a in self
+                    .assocs
+                    .iter_mut()
+                    .filter(|a| a.role == Role::LocalClock)
+                {
+                    a.select = code::REJECT;
+                }
                 self.set_system_peer(peer, out);
                 let counts = trigger.is_some_and(|t| survivors.contains(&t));
                 if counts && (self.discipline.is_set() || !self.warming_up()) {

@@ -98,3 +98,53 @@ fn discard_minimum_0_and_a_low_average_let_a_client_poll_fast() {
         std::thread::sleep(std::time::Duration::from_millis(1100));
     }
 }
+
+/// How long the flood from one `kod limited` address lasts.
+const FLOOD_TIME: std::time::Duration = std::time::Duration::from_secs(3);
+/// Requests in the flood (spread over FLOOD_TIME).
+const FLOOD_REQUESTS: u32 = 6_000;
+/// A KoD is itself rate limited: at most one per headway (2^3 s by
+/// default), after the first.
+const KOD_HEADWAY_SECS: f64 = 8.0;
+
+#[test]
+fn under_a_flood_from_one_address_others_are_served_and_kod_stays_rare() {
+    let d = Daemon::start(CONF);
+    let flooder = Client::bind("127.0.0.4");
+    let other = Client::bind("127.0.0.6");
+    let started = std::time::Instant::now();
+    let mut sent = 0u32;
+    let mut others_served = 0;
+    while started.elapsed() < FLOOD_TIME {
+        for _ in 0..FLOOD_REQUESTS / 30 {
+            flooder.send(&crate::client::request(4, u64::from(sent) + 1), d.addr());
+            sent += 1;
+        }
+        // The other client, at a polite rate, is answered every time.
+        if sent % (FLOOD_REQUESTS / 10) < FLOOD_REQUESTS / 30 {
+            let r = other
+                .ask(d.addr(), REPLY_WAIT)
+                .expect("another client is served during the flood");
+            assert_eq!((r.leap, r.stratum), (0, 10));
+            others_served += 1;
+        }
+        std::thread::sleep(FLOOD_TIME / 30);
+    }
+    let elapsed = started.elapsed().as_secs_f64();
+    let (mut served, mut kisses) = (0u32, 0u32);
+    while let Some(bytes) = flooder.receive(d.addr(), SILENCE_WAIT) {
+        let r = crate::client::Reply::decode(&bytes);
+        if &r.refid == b"RATE" {
+            kisses += 1;
+        } else {
+            served += 1;
+        }
+    }
+    let kod_limit = 1 + (elapsed / KOD_HEADWAY_SECS).ceil() as u32;
+    eprintln!(
+        "flood: {sent} requests in {elapsed:.1} s from one address: {served} served, {kisses} KoD (limit {kod_limit}); the other client served {others_served} times"
+    );
+    assert_eq!(served, 1, "only the first request of the flood is served");
+    assert!(kisses >= 1 && kisses <= kod_limit, "{kisses} KoD");
+    assert!(others_served >= 3);
+}

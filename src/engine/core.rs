@@ -22,6 +22,9 @@ pub const DUE_SLACK: f64 = 1e-6;
 pub const DRIFT_SAVE_INTERVAL: f64 = 3600.0;
 /// Classic's `tos orphanwait` default, seconds.
 pub const DEFAULT_ORPHAN_WAIT: f64 = 300.0;
+/// Classic 4.2.8's `tos mindist` default: the floor of a peer's round
+/// trip in its root distance, seconds.
+pub const DEFAULT_MINDIST: f64 = 0.001;
 /// Classic's `tos maxdist` default, seconds.
 pub const DEFAULT_MAXDIST: f64 = 1.5;
 /// How sure a drift file's frequency is taken to be, s/s: written within
@@ -39,6 +42,7 @@ pub const RESOLVE_RETRY_MAX: f64 = 1024.0;
 pub(super) struct Settled {
     pub select: Params,
     pub maxdist: f64,
+    pub mindist: f64,
     pub floor: u8,
     pub ceiling: u8,
     pub orphan: Option<u8>,
@@ -127,6 +131,9 @@ pub struct Engine {
     pub(super) exited: bool,
     /// The precision, seconds.
     pub(super) precision: f64,
+    /// `tinker huffpuff`: the system peer's round trips of the window,
+    /// (engine time, delay).
+    pub(super) huffpuff: std::collections::VecDeque<(f64, f64)>,
 }
 
 impl Engine {
@@ -155,7 +162,7 @@ impl Engine {
             minpoll,
             maxpoll,
         };
-        let freq = start.drift_ppm.unwrap_or(0.0) * 1e-6;
+        let freq = start.drift_ppm.or(config.tinker.freq).unwrap_or(0.0) * 1e-6;
         let mut discipline = Discipline::new(settings, 0.0, freq, precision);
         if start.panic_gate {
             discipline.allow_panic();
@@ -182,6 +189,7 @@ impl Engine {
                     .map_or(super::select::DEFAULT_MINSANE, |n| n as usize),
             },
             maxdist: tos.maxdist.unwrap_or(DEFAULT_MAXDIST),
+            mindist: tos.mindist.unwrap_or(DEFAULT_MINDIST),
             floor: tos.floor.unwrap_or(1),
             ceiling: tos.ceiling.unwrap_or(15),
             orphan: tos.orphan,
@@ -208,6 +216,7 @@ impl Engine {
             next_drift_save: None,
             exited: false,
             precision,
+            huffpuff: std::collections::VecDeque::new(),
         }
     }
 
@@ -295,6 +304,12 @@ impl Engine {
         self.log(out, Level::Info, text);
     }
 
+    /// The frequency to start from, ppm: the drift file's, else `tinker
+    /// freq`'s.
+    pub(super) fn initial_freq_ppm(&self) -> Option<f64> {
+        self.start.drift_ppm.or(self.config.tinker.freq)
+    }
+
     pub(super) fn new_id(&mut self) -> u16 {
         let id = self.next_id;
         self.next_id = self.next_id.checked_add(1).unwrap_or(1);
@@ -318,13 +333,14 @@ impl Engine {
             self.discipline.allow_panic();
         }
         self.system_event(6, "", out);
-        match self.start.drift_ppm {
+        let initial = self.initial_freq_ppm();
+        match initial {
             Some(ppm) => self.system_event(2, &format!("kernel {ppm:.3} PPM"), out),
             None => self.system_event(1, "", out),
         }
         if self.config.flags.ntp {
-            if !self.config.flags.kernel || self.start.drift_ppm.is_some() {
-                out.push(Action::SetRate(self.start.drift_ppm.unwrap_or(0.0)));
+            if !self.config.flags.kernel || initial.is_some() {
+                out.push(Action::SetRate(initial.unwrap_or(0.0)));
             }
             out.push(Action::KernelSync(self.kernel_sync(false)));
             if self.settled.driftfile {

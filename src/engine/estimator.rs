@@ -39,6 +39,8 @@ use std::collections::VecDeque;
 /// this spans about 17 minutes: long enough to catch a fast exchange in
 /// each direction, short enough for route changes to show.
 pub const DELAY_WINDOW: usize = 16;
+/// The most samples a `tinker huffpuff` window keeps.
+const MAX_DELAY_WINDOW: usize = 1024;
 /// The random walk of the oscillator's frequency assumed at first,
 /// (s/s)^2 per second: about 1.7 ppb per root second, a little more than
 /// the crystal of a PC at a steady temperature does, so that the estimate
@@ -206,6 +208,9 @@ pub struct Estimator {
     primed: bool,
     freq_prior_var: f64,
     recent: VecDeque<Point>,
+    /// `tinker huffpuff`: remember the minimum delay this long (seconds)
+    /// rather than over `DELAY_WINDOW` samples.
+    window_secs: Option<f64>,
 }
 
 impl Estimator {
@@ -218,7 +223,16 @@ impl Estimator {
             primed: false,
             freq_prior_var: freq_sigma * freq_sigma,
             recent: VecDeque::with_capacity(DELAY_WINDOW + 1),
+            window_secs: None,
         }
+    }
+
+    /// Keeps the samples of the last `secs` seconds (at least
+    /// `DELAY_WINDOW` of them) for the minimum delay: `tinker huffpuff`,
+    /// for paths whose queues stay busy for long stretches.
+    pub fn with_window(mut self, secs: f64) -> Estimator {
+        self.window_secs = Some(secs);
+        self
     }
 
     pub fn is_primed(&self) -> bool {
@@ -314,7 +328,16 @@ impl Estimator {
     /// Conditions the state on one exchange.
     pub fn update(&mut self, point: Point) -> Verdict {
         self.recent.push_back(point);
-        if self.recent.len() > DELAY_WINDOW {
+        while self.recent.len() > DELAY_WINDOW {
+            let too_old = match self.window_secs {
+                None => true,
+                Some(w) => {
+                    point.time - self.recent[0].time > w || self.recent.len() > MAX_DELAY_WINDOW
+                }
+            };
+            if !too_old {
+                break;
+            }
             self.recent.pop_front();
         }
         let half_width = (point.delay / 2.0 - self.min_one_way()).max(0.0) + STRIP_FLOOR;

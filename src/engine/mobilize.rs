@@ -109,16 +109,20 @@ impl Engine {
     /// An estimator for a new source: the frequency the clock runs at
     /// now is the best guess of what this source will show.
     fn new_estimator(&self) -> Estimator {
-        if self.discipline.is_set() {
+        let e = if self.discipline.is_set() {
             Estimator::new(
                 self.discipline.freq_ppm() * 1e-6,
                 super::core::DRIFT_FILE_SIGMA,
             )
         } else {
-            match self.start.drift_ppm {
+            match self.initial_freq_ppm() {
                 Some(ppm) => Estimator::new(ppm * 1e-6, super::core::DRIFT_FILE_SIGMA),
                 None => Estimator::new(0.0, NO_DRIFT_SIGMA),
             }
+        };
+        match self.config.tinker.huffpuff {
+            Some(secs) if secs > 0.0 => e.with_window(secs),
+            _ => e,
         }
     }
 

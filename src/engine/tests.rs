@@ -737,3 +737,25 @@ fn a_panic_is_final_unless_g() {
     // after exiting, the engine does nothing more
     assert!(e.handle(Event::TimerFired, at(200.0)).is_empty());
 }
+
+#[test]
+fn huff_n_puff_takes_the_queueing_off_the_classic_offset() {
+    let mut e = engine("server 192.0.2.1 iburst\ntinker huffpuff 7200\n");
+    e.handle(Event::TimerFired, t0());
+    e.assocs[0].filter.delay = 0.010;
+    assert_eq!(e.huff_n_puff(0, 0.004), 0.004);
+    e.assocs[0].filter.delay = 0.030;
+    assert!((e.huff_n_puff(0, 0.012) - 0.002).abs() < 1e-12);
+    assert!((e.huff_n_puff(0, -0.012) + 0.002).abs() < 1e-12);
+    let mut plain = engine("server 192.0.2.1 iburst\n");
+    plain.handle(Event::TimerFired, t0());
+    assert_eq!(plain.huff_n_puff(0, 0.012), 0.012);
+}
+
+#[test]
+fn tinker_freq_sets_the_first_frequency() {
+    let mut e = engine("server 192.0.2.1\ntinker freq 21.5\n");
+    let out = e.handle(Event::TimerFired, t0());
+    assert!(out.contains(&Action::SetRate(21.5)));
+    assert!((e.system().frequency - 21.5).abs() < 1e-9);
+}

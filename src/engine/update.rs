@@ -12,8 +12,6 @@ use crate::proto::onwire::MAX_ROOT_DISTANCE;
 use crate::proto::status::{select as code, source};
 use crate::proto::{Leap, NtpTimestamp, RefId};
 
-/// RFC 5905 MINDISP as classic 4.2.8 has it (`tos mindist`), seconds.
-const MIN_DISTANCE: f64 = 0.001;
 /// An orphan parent's refid: the loopback address, as classic sends it.
 pub const ORPHAN_REFID: RefId = RefId([127, 0, 0, 1]);
 /// The root dispersion the local clock driver claims, seconds.
@@ -33,7 +31,7 @@ impl Engine {
     pub(super) fn distance(&self, i: usize) -> f64 {
         let a = &self.assocs[i];
         let f = &a.filter;
-        (a.root_delay + f.delay).max(MIN_DISTANCE) / 2.0
+        (a.root_delay + f.delay).max(self.settled.mindist) / 2.0
             + a.root_dispersion
             + f.dispersion_at(self.t)
             + f.jitter
@@ -222,6 +220,7 @@ impl Engine {
         } else {
             self.combined_estimate(survivors)
         };
+        let classic_offset = self.huff_n_puff(peer, classic_offset);
         let was_set = self.discipline.is_set();
         self.log(
             out,
@@ -309,6 +308,37 @@ impl Engine {
             if self.discipline.exit_when_settled() {
                 out.push(Action::Exit(0));
             }
+        }
+    }
+
+    /// Classic's huff-n'-puff filter (`tinker huffpuff SECONDS`): on a
+    /// path whose queues fill in one direction, a round trip above the
+    /// window's minimum is taken to be all queueing on the side the offset
+    /// leans to, and half of it is taken off. (The estimators need no such
+    /// correction; for them the window only keeps the minimum delay longer.)
+    pub(super) fn huff_n_puff(&mut self, peer: usize, offset: f64) -> f64 {
+        let Some(window) = self.config.tinker.huffpuff.filter(|w| *w > 0.0) else {
+            return offset;
+        };
+        let delay = self.assocs[peer].filter.delay;
+        self.huffpuff.push_back((self.t, delay));
+        while self
+            .huffpuff
+            .front()
+            .is_some_and(|(t, _)| self.t - t > window)
+        {
+            self.huffpuff.pop_front();
+        }
+        let min = self
+            .huffpuff
+            .iter()
+            .map(|(_, d)| *d)
+            .fold(f64::INFINITY, f64::min);
+        let excess = (delay - min).max(0.0) / 2.0;
+        if offset > 0.0 {
+            offset - excess
+        } else {
+            offset + excess
         }
     }
 

@@ -13,13 +13,18 @@ const STEADY: (f64, f64) = (10_000.0, 20_000.0);
 const SEED: u64 = 1;
 
 fn figures(name: &str, r: &Run) {
+    // Short runs are judged over their second half.
+    let end = r.offsets.last().map_or(0.0, |o| o.0);
+    let (from, to) = if end >= STEADY.1 {
+        STEADY
+    } else {
+        (end / 2.0, end)
+    };
     println!(
-        "{name}: |offset| < 1 ms from {} s; RMS {:.1} us, max {:.1} us over {}-{} s; frequency error {:+.4} ppm; steps {:?}",
+        "{name}: |offset| < 1 ms from {} s; RMS {:.1} us, max {:.1} us over {from:.0}-{to:.0} s; frequency error {:+.4} ppm; steps {:?}",
         r.settled_after(1e-3).map_or("never".to_string(), |t| format!("{t:.0}")),
-        r.rms(STEADY.0, STEADY.1) * 1e6,
-        r.max_abs(STEADY.0, STEADY.1) * 1e6,
-        STEADY.0,
-        STEADY.1,
+        r.rms(from, to) * 1e6,
+        r.max_abs(from, to) * 1e6,
         r.freq_error_ppm,
         r.steps,
     );
@@ -129,6 +134,15 @@ fn outage(seed: u64) -> f64 {
 #[test]
 fn an_hour_without_servers() {
     assert!(outage(SEED) <= 200e-6);
+}
+
+/// The holdover error is the frequency error of the moment plus an hour
+/// of random walk (1e-9/s gives 125 us of phase at one sigma): most seeds
+/// stay within 200 us, not all can.
+#[test]
+fn an_hour_without_servers_over_seeds() {
+    let within = (2..=9).filter(|&seed| outage(seed) <= 200e-6).count();
+    assert!(within >= 6, "{within} of 8");
 }
 
 #[test]

@@ -230,6 +230,9 @@ pub struct Assoc {
     pub event_code: u8,
 }
 
+/// The most events of one kind a status word counts.
+pub const MAX_EVENTS: u8 = 15;
+
 /// The refid classic shows before the first reply.
 pub const INIT_REFID: RefId = RefId(*b"INIT");
 
@@ -277,11 +280,14 @@ impl Assoc {
         }
     }
 
-    /// Records a peer event for the status word (the counter saturates
-    /// at 15, as classic's).
+    /// Records a peer event for the status word, as classic counts them:
+    /// the counter restarts with each new kind of event and stops at 15.
     pub fn event(&mut self, code: u8) {
+        if self.event_code != code {
+            self.event_count = 0;
+        }
         self.event_code = code;
-        self.event_count = (self.event_count + 1).min(15);
+        self.event_count = (self.event_count + 1).min(MAX_EVENTS);
     }
 
     /// The poll interval the next poll uses, log2 s.
@@ -342,5 +348,7 @@ mod tests {
             a.event(event::REACHABLE);
         }
         assert_eq!((a.event_count, a.event_code), (15, event::REACHABLE));
+        a.event(event::SYS_PEER);
+        assert_eq!((a.event_count, a.event_code), (1, event::SYS_PEER));
     }
 }

@@ -285,8 +285,14 @@ impl Engine {
     /// A system event: counted for the status word and logged the way
     /// classic's report_event does (`0.0.0.0 0615 05 clock_sync`).
     pub(super) fn system_event(&mut self, code: u8, detail: &str, out: &mut Vec<Action>) {
+        if self.sys.event_code != code {
+            self.sys.event_count = 0;
+        }
+        if self.sys.event_count >= super::assoc::MAX_EVENTS {
+            return;
+        }
         self.sys.event_code = code;
-        self.sys.event_count = (self.sys.event_count + 1).min(15);
+        self.sys.event_count += 1;
         let word = self.system_status().word();
         let name = status::SystemStatus {
             leap: Leap::NoWarning,

@@ -49,8 +49,7 @@ impl Engine {
                     let options = Options::from_config(&line.options);
                     match host {
                         Host::Ip(ip) if line.kind != AssociationKind::Pool => {
-                            let i = self.mobilize(role, SocketAddr::new(*ip, port), options, out);
-                            self.assocs[i].configured = true;
+                            self.mobilize(role, SocketAddr::new(*ip, port), options, true, out);
                         }
                         host => {
                             let name = host.to_string();
@@ -79,11 +78,12 @@ impl Engine {
         role: Role,
         addr: SocketAddr,
         options: Options,
+        configured: bool,
         out: &mut Vec<Action>,
     ) -> usize {
         let id = self.new_id();
         let mut a = Assoc::new(id, role, addr, options, self.t);
-        a.configured = false;
+        a.configured = configured;
         a.estimator = self.new_estimator();
         let spread = if options.iburst {
             super::assoc::IBURST_START_SECS
@@ -202,8 +202,7 @@ impl Engine {
                 AssociationKind::Broadcast => Role::BroadcastServer,
                 _ => Role::Client,
             };
-            let i = self.mobilize(role, addr, options, out);
-            self.assocs[i].configured = true;
+            let i = self.mobilize(role, addr, options, true, out);
             self.assocs[i].hostname = Some(name.to_string());
             self.names[n].done = true;
         }
@@ -229,7 +228,7 @@ impl Engine {
             if self.find(addr).is_some() {
                 continue;
             }
-            let i = self.mobilize(Role::Client, addr, options, out);
+            let i = self.mobilize(Role::Client, addr, options, false, out);
             self.assocs[i].pool = Some(name.to_string());
             self.assocs[i].hostname = Some(name.to_string());
         }

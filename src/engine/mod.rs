@@ -9,7 +9,26 @@
 //! sockets and the Linux clock, `engine::sim` with a simulated network and
 //! `SimClock`, and `ntpd -q` with the same loop as the daemon.
 //!
-//! This file is the engine's face; the machinery lives in the submodules.
+//! This file is the engine's face; the machinery lives in the submodules:
+//!
+//! - `core`: `Engine`, the event dispatch and the timers;
+//! - `mobilize`, `assoc`, `transmit`, `receive`: associations (servers,
+//!   pools, symmetric peers, broadcast, the local clock driver), polling,
+//!   the packet tests;
+//! - `filter`, `select`, `update`: the clock filter, selection / cluster /
+//!   combine, the system peer, orphan mode and the system variables;
+//! - `estimator`, `timescale`, `discipline`: how the clock's error is
+//!   estimated and removed (the module docs say how and why);
+//! - `stats`, `views`: the statistics lines and what mode 6 shows;
+//! - `sim`: the simulation harness of the accuracy tests.
+//!
+//! The daemon calls `Engine::new(&config, start)`, then `handle(event,
+//! now)` for a first `TimerFired` at start-up, for every packet that is not
+//! a client request or mode 6/7, for each `TimerFired` and each answer to
+//! a `Resolve`, and carries out the actions in order; `system()` gives what
+//! replies advertise, `peers()`/`peer(id)` what mode 6 shows, and
+//! `save_drift_now(now)` the drift file's value on demand (at shutdown, or
+//! a forced save).
 
 pub mod assoc;
 mod core;

@@ -63,7 +63,7 @@ impl Engine {
                         .clamp(super::assoc::NTP_MINPOLL, super::assoc::NTP_MAXPOLL),
                     ..Options::default()
                 };
-                let i = self.mobilize(Role::SymmetricPassive, from, options, out);
+                let i = self.mobilize(Role::SymmetricPassive, from, options, false, out);
                 self.symmetric(i, &h, to, rx, out);
             }
             (Mode::Broadcast, found) if self.settled.broadcast_client => {
@@ -71,7 +71,13 @@ impl Engine {
                     Some(i) if self.assocs[i].role == Role::BroadcastClient => i,
                     Some(_) => return,
                     None => {
-                        let i = self.mobilize(Role::BroadcastClient, from, Options::default(), out);
+                        let i = self.mobilize(
+                            Role::BroadcastClient,
+                            from,
+                            Options::default(),
+                            false,
+                            out,
+                        );
                         self.assocs[i].burst_left = super::assoc::BURST_PACKETS;
                         i
                     }

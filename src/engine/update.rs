@@ -222,6 +222,7 @@ impl Engine {
         };
         let classic_offset = self.huff_n_puff(peer, classic_offset);
         let was_set = self.discipline.is_set();
+        self.sys.source = source::NTP;
         self.log(
             out,
             Level::Debug,

@@ -49,7 +49,16 @@ impl Engine {
                     let options = Options::from_config(&line.options);
                     match host {
                         Host::Ip(ip) if line.kind != AssociationKind::Pool => {
-                            self.mobilize(role, SocketAddr::new(*ip, port), options, true, out);
+                            let addr = SocketAddr::new(*ip, port);
+                            if self.find(addr).is_some() {
+                                self.log(
+                                    out,
+                                    Level::Warning,
+                                    format!("{}: duplicate association {addr} ignored", line.origin),
+                                );
+                                continue;
+                            }
+                            self.mobilize(role, addr, options, true, out);
                         }
                         host => {
                             let name = host.to_string();

@@ -21,6 +21,9 @@ use crate::proto::{Header, KissCode, Leap, Mode, Packet};
 /// The round trip assumed for broadcast packets before the client-server
 /// volley has measured one (classic's `broadcastdelay` default), seconds.
 pub const DEFAULT_BROADCAST_DELAY: f64 = 0.004;
+/// The most associations packets may mobilise (passive peers, broadcast
+/// servers, pool members).
+pub const MAX_EPHEMERAL: usize = 64;
 /// A negative round trip beyond this means broken timestamps, seconds.
 const NEGATIVE_DELAY_LIMIT: f64 = 1e-3;
 
@@ -53,7 +56,7 @@ impl Engine {
             {
                 self.symmetric(i, &h, to, rx, out)
             }
-            (Mode::SymmetricActive, None) => {
+            (Mode::SymmetricActive, None) if self.ephemeral_room() => {
                 // A peer we do not know: a passive association answers it,
                 // as classic does (the daemon's `restrict nopeer` decides
                 // whether such packets reach the engine at all).
@@ -70,7 +73,7 @@ impl Engine {
                 let i = match found {
                     Some(i) if self.assocs[i].role == Role::BroadcastClient => i,
                     Some(_) => return,
-                    None => {
+                    None if self.ephemeral_room() => {
                         let i = self.mobilize(
                             Role::BroadcastClient,
                             from,
@@ -81,11 +84,19 @@ impl Engine {
                         self.assocs[i].burst_left = super::assoc::BURST_PACKETS;
                         i
                     }
+                    None => return,
                 };
                 self.broadcast(i, &h, to, rx, out);
             }
             _ => {}
         }
+    }
+
+    /// Whether another association may be mobilised by a packet: a flood
+    /// of mode 1 or 5 packets from many (forged) addresses must not eat
+    /// the memory.
+    fn ephemeral_room(&self) -> bool {
+        self.assocs.iter().filter(|a| !a.configured).count() < MAX_EPHEMERAL
     }
 
     fn client_reply(

@@ -759,3 +759,39 @@ fn tinker_freq_sets_the_first_frequency() {
     assert!(out.contains(&Action::SetRate(21.5)));
     assert!((e.system().frequency - 21.5).abs() < 1e-9);
 }
+
+#[test]
+fn packets_cannot_mobilise_without_bound() {
+    let mut e = engine("server 127.127.1.0\n");
+    e.handle(Event::TimerFired, t0());
+    for k in 0..500u32 {
+        let h = Header {
+            mode: Mode::SymmetricActive,
+            stratum: 3,
+            poll: 6,
+            transmit_ts: NtpTimestamp::from_unix(at(f64::from(k))),
+            ..Header::default()
+        };
+        let from = SocketAddr::new(IpAddr::from([198, 51, (k >> 8) as u8, k as u8]), 123);
+        e.handle(
+            Event::Received {
+                from,
+                to: addr(CLIENT),
+                rx: at(f64::from(k)),
+                bytes: &Packet::new(h).to_vec(),
+            },
+            at(f64::from(k)),
+        );
+    }
+    assert_eq!(e.peers().len(), 1 + receive::MAX_EPHEMERAL);
+}
+
+#[test]
+fn a_duplicate_line_is_one_association() {
+    let mut e = engine("server 192.0.2.1\nserver 192.0.2.1 iburst\n");
+    let out = e.handle(Event::TimerFired, t0());
+    assert_eq!(e.peers().len(), 1);
+    assert!(logs(&out)
+        .iter()
+        .any(|l| l.contains("duplicate association 192.0.2.1:123")));
+}

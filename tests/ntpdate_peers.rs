@@ -177,4 +177,68 @@ fn synchronised_openntpd() {
     };
     let out = ntpdate_beside(&openntpd, &["-q", "-u", "127.0.0.1"]);
     assert_query_output(&out, "127.0.0.1", 11);
+    // The same synced OpenNTPD (it takes minutes to get there) is also the
+    // upstream of ntpbox ntpd, which must select it and serve at 12.
+    ntpd_selects(&openntpd);
+}
+
+/// Where ntpbox ntpd serves beside a peer that has port 123.
+const NTPD_PORT_BESIDE_PEER: u16 = 1123;
+/// iburst and 8 s polls: a few exchanges are enough to select.
+const NTPD_SYNC_WAIT: std::time::Duration = std::time::Duration::from_secs(60);
+
+/// ntpbox ntpd, `disable ntp`, polling PEER on 127.0.0.1:123 of its
+/// namespace, reaches sys.peer: it serves leap 0 at the peer's stratum + 1
+/// with the peer's address as refid.
+fn ntpd_selects(peer: &PeerGuard) {
+    let dir = tempfile::tempdir().unwrap();
+    let conf = dir.path().join("ntp.conf");
+    std::fs::write(
+        &conf,
+        "disable ntp\nserver 127.0.0.1 iburst minpoll 3 maxpoll 4\n",
+    )
+    .unwrap();
+    let log = dir.path().join("ntpd.log");
+    let mut child = peer
+        .command(common::applet_dir().join("ntpd"))
+        .args(["-n", "-c"])
+        .arg(&conf)
+        .args(["-l"])
+        .arg(&log)
+        .args(["--port", &NTPD_PORT_BESIDE_PEER.to_string()])
+        .spawn()
+        .expect("start ntpbox ntpd");
+    let upstream = peer.query().expect("the peer answers");
+    let addr = std::net::SocketAddr::from(([127, 0, 0, 1], NTPD_PORT_BESIDE_PEER));
+    let deadline = std::time::Instant::now() + NTPD_SYNC_WAIT;
+    let synced = loop {
+        let reply = peers::query(
+            peer.netns().map(|n| &**n),
+            addr,
+            std::time::Duration::from_secs(1),
+        );
+        match &reply {
+            Ok(r)
+                if r.leap != 3
+                    && r.stratum == upstream.stratum + 1
+                    && r.refid_text() == "127.0.0.1" =>
+            {
+                break Ok(())
+            }
+            _ if std::time::Instant::now() >= deadline => break Err(format!("{reply:?}")),
+            _ => std::thread::sleep(std::time::Duration::from_millis(500)),
+        }
+    };
+    // SAFETY: kill(2) of the child this test started, by its PID.
+    unsafe { libc::kill(child.id() as libc::pid_t, libc::SIGTERM) };
+    let status = child.wait().expect("ntpd exits");
+    let text = std::fs::read_to_string(&log).unwrap_or_default();
+    if let Err(last) = synced {
+        panic!(
+            "ntpbox ntpd never selected {} (last reply {last}):\n{text}",
+            peer.name()
+        );
+    }
+    assert!(text.contains("synchronized to 127.0.0.1"), "{text}");
+    assert_eq!(status.code(), Some(0), "{text}");
 }

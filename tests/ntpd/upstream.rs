@@ -50,18 +50,37 @@ fn synchronises_to_chronyd() {
     let Some(chronyd) = peers::chronyd_server(common::free_udp_port()) else {
         return common::skip_or_fail(peers::MISSING);
     };
-    let conf = format!("disable ntp\nserver {} {FAST_POLL}\n", chronyd.addr());
+    let stats = tempfile::tempdir().unwrap();
+    let conf = format!(
+        "disable ntp\nserver {} {FAST_POLL}\nstatsdir {}/\nstatistics loopstats peerstats\n",
+        chronyd.addr(),
+        stats.path().display()
+    );
     let mut d = Daemon::start(&conf);
     let r = wait_synchronised(&d, 11, octets(chronyd.addr()));
     assert_eq!(r.leap, 0);
     d.wait_for_log(&format!("synchronized to {}", chronyd.addr().ip()));
+    // peerstats, classic format: MJD, seconds, address, status word (hex),
+    // offset, delay, dispersion, jitter; through the `peerstats` link.
+    let text = std::fs::read_to_string(stats.path().join("peerstats")).unwrap();
+    let line = text.lines().last().expect("a peerstats line");
+    let f: Vec<&str> = line.split_whitespace().collect();
+    assert_eq!(f.len(), 8, "{line}");
+    assert!(f[0].parse::<u32>().unwrap() > 61_000, "{line}");
+    assert!(f[1].parse::<f64>().unwrap() < 86_400.0, "{line}");
+    assert_eq!(f[2], chronyd.addr().ip().to_string(), "{line}");
+    assert!(u16::from_str_radix(f[3], 16).is_ok(), "{line}");
+    for x in &f[4..] {
+        assert!(x.parse::<f64>().is_ok(), "{line}");
+    }
+    assert!(f[4].parse::<f64>().unwrap().abs() < 0.01, "{line}");
 }
 
 /// ntpsec serves from orphan mode (with `disable ntp` its local clock
 /// would leave it unsynchronised), and an orphan parent's refid is
 /// 127.0.0.1: over loopback that reads as a timing loop (RFC 5905's refid
 /// test) and is rightly refused. So ntpsec also listens on a documentation
-/// address of a veth pair, both ends in the test's own namespace,, and ntpbox polls it
+/// address of a veth pair, both ends in the test's own namespace, and ntpbox polls it
 /// there.
 #[test]
 fn synchronises_to_ntpsec() {

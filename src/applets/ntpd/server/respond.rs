@@ -27,6 +27,9 @@ const CRYPTO_NAK_LEN: usize = 4;
 const CONTROL_MODE: u8 = 6;
 /// ntpd's private mode (ntpdc).
 const PRIVATE_MODE: u8 = 7;
+/// Where the version number sits in the first byte (LI VN Mode).
+const VERSION_SHIFT: u8 = 3;
+const VERSION_MASK: u8 = 0b111;
 /// A mode 6 message has at least its 12-byte header.
 const CONTROL_HEADER_LEN: usize = 12;
 /// Where the transmit timestamp sits in the header.
@@ -161,7 +164,7 @@ impl Responder {
     ) -> Outcome {
         self.counters.received += 1;
         if let Some(mode @ (CONTROL_MODE | PRIVATE_MODE)) = request.first().map(|b| b & 7) {
-            return self.control_query(request, from, mode);
+            return self.control_query(request, from, mode, now);
         }
         let packet = match Packet::decode(request) {
             Ok(p) => p,
@@ -253,8 +256,13 @@ impl Responder {
 
     /// Mode 6 (ntpq) and mode 7 (ntpdc) packets: mode 7 is never answered
     /// (classic 4.2.8 turned it off for good); mode 6 goes to the engine
-    /// unless `ignore` or `noquery` applies.
-    fn control_query(&mut self, request: &[u8], from: SocketAddr, mode: u8) -> Outcome {
+    /// unless `ignore` or `noquery` applies. An admitted mode 6 query is
+    /// recorded in the MRU list first, as ntpsec and classic releases that
+    /// monitor every packet do (`ntpq -c mrulist` shows ntpq itself, mode
+    /// 6), so it counts against a `limited` client's time service too. Its
+    /// rate verdict is not used here: the control server keeps its own
+    /// byte budget.
+    fn control_query(&mut self, request: &[u8], from: SocketAddr, mode: u8, now: f64) -> Outcome {
         let flags = self.access.lookup(from.ip(), from.port());
         if flags.contains(RestrictFlags::IGNORE) {
             return self.drop(DropReason::Ignored);
@@ -267,6 +275,18 @@ impl Responder {
         }
         if flags.contains(RestrictFlags::NOQUERY) {
             return self.drop(DropReason::NoQuery);
+        }
+        if let Some(mru) = self.mru.as_mut() {
+            let version = (request[0] >> VERSION_SHIFT) & VERSION_MASK;
+            mru.observe(
+                from.ip(),
+                from.port(),
+                mode,
+                version,
+                now,
+                flags,
+                &self.discard,
+            );
         }
         self.counters.passed += 1;
         Outcome::Pass

@@ -331,3 +331,29 @@ fn control_queries_pass_unless_noquery_and_mode_7_is_never_answered() {
         Outcome::Pass
     );
 }
+
+#[test]
+fn admitted_control_queries_are_recorded_in_the_mru_list() {
+    let mut r = responder("restrict default noquery\nrestrict 127.0.0.1\n");
+    let sys = local_stratum_10();
+    let mut out = [0u8; MAX_REPLY_LEN];
+    // Version 2, mode 6: what classic ntpq sends.
+    let rv = [0x16, 0x02, 0, 1, 0, 0, 0, 0, 0, 0, 0, 0];
+    for now in [1.0, 2.0] {
+        let outcome = r.respond(&rv, from("127.0.0.1:4000"), RX, now, &sys, &mut out);
+        assert_eq!(outcome, Outcome::Pass);
+    }
+    // Refused and mode 7 packets are not recorded.
+    r.respond(&rv, from("127.0.0.9:5"), RX, 3.0, &sys, &mut out);
+    let mut mode7 = [0u8; 48];
+    mode7[0] = 0x17;
+    r.respond(&mode7, from("127.0.0.3:5"), RX, 3.0, &sys, &mut out);
+    let entries: Vec<_> = r.mru().unwrap().iter().collect();
+    assert_eq!(entries.len(), 1);
+    let e = entries[0];
+    assert_eq!(e.addr, from("127.0.0.1:4000").ip());
+    assert_eq!(
+        (e.port, e.count, e.mode, e.version, e.first, e.last),
+        (4000, 2, 6, 2, 1.0, 2.0)
+    );
+}

@@ -39,7 +39,7 @@ use super::server::Responder;
 use super::time;
 use crate::auth::Keyring;
 use crate::config::{Config, RestrictFlags};
-use crate::engine::SystemVars;
+use crate::engine::{PeerKind, SystemVars};
 use crate::proto::control::{error_code, opcode, ControlMessage};
 use crate::proto::{MacField, NtpTimestamp, UnixTime};
 
@@ -251,6 +251,12 @@ impl Control {
             vars: system,
             host: &self.host,
             now: cx.now,
+            refclock_peer: system.peer != 0
+                && cx
+                    .view
+                    .peer_vars()
+                    .iter()
+                    .any(|p| p.assoc_id == system.peer && p.kind == PeerKind::Local),
         };
         let mru = cx.server.mru();
         let counters = stats::StatsSet {

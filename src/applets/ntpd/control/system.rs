@@ -84,6 +84,9 @@ pub struct SystemSet<'a> {
     pub host: &'a HostInfo,
     /// The clock reading when the request arrived (`clock=`).
     pub now: UnixTime,
+    /// Whether the system peer is a reference clock (the local clock
+    /// driver): then `refid` is its ASCII name at any stratum.
+    pub refclock_peer: bool,
 }
 
 impl VarSet for SystemSet<'_> {
@@ -98,6 +101,10 @@ impl VarSet for SystemSet<'_> {
             "precision" => format::int(s.precision),
             "rootdelay" => format::ms3(s.root_delay),
             "rootdisp" => format::ms3(s.root_dispersion),
+            // Synchronised to the local clock the engine's refid is
+            // `LOCL` at stratum 10 (issue 5): written as text, as a
+            // reference clock's own refid, not as 76.79.67.76.
+            "refid" if self.refclock_peer => format::refid_text(s.refid),
             "refid" => format::refid(s.refid, s.stratum),
             "reftime" => format::timestamp(s.reference_time),
             "clock" => format::timestamp(NtpTimestamp::from_unix(self.now)),

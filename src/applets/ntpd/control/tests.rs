@@ -247,8 +247,8 @@ fn readvar_system_gives_the_classic_variables_in_order() {
         "precision=-23".into(),
         "rootdelay=0.000".into(),
         "rootdisp=10.000".into(),
-        // Stratum 10: classic writes the refid as an address.
-        "refid=76.79.67.76".into(),
+        // The system peer is the local clock: its name, not an address.
+        "refid=LOCL".into(),
         format!(
             "reftime=0x{:08x}.{:08x}",
             reftime.era_secs(),
@@ -287,6 +287,32 @@ fn named_variables_come_back_as_asked_and_unknown_ones_are_errors() {
     // Known but without a value (no leap second file): nothing.
     let (text, _, _) = b.text(opcode::READVAR, 0, "tai,leapsec,expire");
     assert_eq!(text, "");
+}
+
+#[test]
+fn the_system_refid_is_text_only_when_the_system_peer_is_a_clock() {
+    let mut b = Bench::new(LOCAL_10);
+    let (text, _, _) = b.text(opcode::READVAR, 0, "refid,stratum");
+    assert_eq!(text, "refid=LOCL, stratum=10\r\n");
+    // Synchronised to a stratum 2 server: its address.
+    let server = &mut b.view.peers[0];
+    server.kind = PeerKind::Unicast;
+    server.srcadr = "198.18.0.2:123".parse().unwrap();
+    b.view.system.refid = RefId([198, 18, 0, 2]);
+    b.view.system.stratum = 3;
+    let (text, _, _) = b.text(opcode::READVAR, 0, "refid,stratum");
+    assert_eq!(text, "refid=198.18.0.2, stratum=3\r\n");
+    // No system peer at all: the stratum rule (an address at 10, a code at
+    // 16).
+    b.view.system.peer = 0;
+    b.view.system.refid = RefId(*b"LOCL");
+    b.view.system.stratum = 10;
+    let (text, _, _) = b.text(opcode::READVAR, 0, "refid");
+    assert_eq!(text, "refid=76.79.67.76\r\n");
+    b.view.system.refid = RefId(*b"INIT");
+    b.view.system.stratum = 16;
+    let (text, _, _) = b.text(opcode::READVAR, 0, "refid");
+    assert_eq!(text, "refid=INIT\r\n");
 }
 
 #[test]

@@ -171,7 +171,7 @@ fn unimplemented_directives_are_one_line_warnings() {
     let dir = tempfile::tempdir().unwrap();
     std::fs::write(
         dir.path().join("ntp.conf"),
-        "crypto\nserver 127.127.20.0 mode 1\nserver 127.127.1.0\nbroadcastclient\n",
+        "crypto\nserver 127.127.20.0 mode 1\nserver 127.127.1.0\nbroadcastclient\nmanycastclient 239.255.254.254\n",
     )
     .unwrap();
     let (status, _, stderr) = check_in(dir.path(), "ntp.conf");
@@ -181,7 +181,7 @@ fn unimplemented_directives_are_one_line_warnings() {
         [
             "ntp.conf:1: warning: crypto: Autokey public-key authentication is not implemented by ntpbox; line ignored",
             "ntp.conf:2: warning: server 127.127.20.0: reference clock driver 20 is not implemented by ntpbox (only the local clock, 127.127.1.u); line ignored",
-            "ntp.conf:4: warning: broadcastclient: broadcast client mode is not implemented by ntpbox yet; line ignored",
+            "ntp.conf:5: warning: manycastclient: manycast client mode is not implemented by ntpbox yet; line ignored",
         ]
     );
 }

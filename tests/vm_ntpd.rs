@@ -107,7 +107,7 @@ cat /tmp/ntpd.log
     // busybox adjtimex prints `status: N` (decimal STA_* bits).
     let status: i64 = r
         .value("status")
-        .rsplit(|c: char| c == ' ' || c == ':')
+        .rsplit([' ', ':'])
         .find_map(|w| w.trim().parse().ok())
         .unwrap_or_else(|| panic!("no status\n{}", r.report()));
     assert_eq!(status & 0x40, 0, "STA_UNSYNC still set\n{}", r.report());

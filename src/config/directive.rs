@@ -127,7 +127,7 @@ pub fn apply(
                 args.next_word();
             }
             args.finish()?;
-            warnings.push(not_yet("broadcastclient", "broadcast client mode"));
+            config.broadcast_client = true;
         }
         "multicastclient" | "manycastserver" => {
             let mut addrs: Vec<std::net::IpAddr> = Vec::new();

@@ -34,7 +34,9 @@ pub fn parse_tinker(args: &mut Args, t: &mut Tinker) -> Result<(), String> {
             "stepout" => &mut t.stepout,
             _ => &mut t.tick,
         };
-        if value.is_some_and(|v| v < 0.0) {
+        // The frequency is signed (ppm, like the drift file); the rest are
+        // thresholds and times.
+        if word != "freq" && value.is_some_and(|v| v < 0.0) {
             return Err(format!("tinker {word}: must not be negative"));
         }
         *slot = value;

@@ -222,8 +222,18 @@ fn the_rest_of_the_classic_grammar() {
     assert_eq!(c.tos.orphan, Some(10));
     assert!(!c.flags.ntp && !c.flags.monitor && c.flags.stats);
     assert_eq!(c.interfaces.len(), 2);
+    assert!(c.broadcast_client);
     assert_eq!(c.discard.average, 4);
     assert_eq!(c.mru.maxdepth, Some(1000));
     assert_eq!(c.pidfile.as_deref(), Some(Path::new("/run/ntpd.pid")));
-    assert_eq!(l.diagnostics.warnings().count(), 5);
+    // broadcastclient is no longer among the unimplemented.
+    assert_eq!(l.diagnostics.warnings().count(), 4);
+}
+
+#[test]
+fn tinker_freq_may_be_negative() {
+    let l = parse_str("tinker freq -12.5 step 0.2\n", Path::new("t.conf"));
+    let errors: Vec<String> = l.diagnostics.errors().map(ToString::to_string).collect();
+    assert!(errors.is_empty(), "{errors:?}");
+    assert_eq!(l.config.tinker.freq, Some(-12.5));
 }

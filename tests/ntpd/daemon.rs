@@ -17,7 +17,8 @@ const PATIENCE: Duration = Duration::from_secs(10);
 pub struct Daemon {
     child: Option<Child>,
     pub port: u16,
-    pub dir: tempfile::TempDir,
+    /// Holds ntp.conf and the log for as long as the daemon runs.
+    _dir: tempfile::TempDir,
     log: PathBuf,
 }
 
@@ -59,7 +60,7 @@ impl Daemon {
         let mut daemon = Daemon {
             child: Some(child),
             port,
-            dir,
+            _dir: dir,
             log,
         };
         daemon.wait_for_log(READY_LINE);

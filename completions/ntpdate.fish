@@ -1,6 +1,6 @@
-complete -c ntpdate -s a -d 'Authenticate with this key ID (not supported yet)' -r
-complete -c ntpdate -s e -d 'Authentication delay in seconds, below 1 (used with -a)' -r
-complete -c ntpdate -s k -d 'Key file for -a (default /etc/ntp.keys)' -r
+complete -c ntpdate -s a -d 'Sign requests with this key of the keys file; accept only replies signed with it' -r
+complete -c ntpdate -s e -d 'Authentication delay, below 1 s (accepted for compatibility, not needed)' -r
+complete -c ntpdate -s k -d 'Keys file for -a, in ntp.keys format (default /etc/ntp.keys)' -r -F
 complete -c ntpdate -s o -d 'NTP version of the requests, 1 to 4 (default 4)' -r
 complete -c ntpdate -s p -d 'Samples per server, 1 to 8 (default 4)' -r
 complete -c ntpdate -s t -d 'Seconds to wait for each reply, with a fraction (default 2)' -r

@@ -47,6 +47,8 @@ pub mod flash {
     pub const DISTANCE: u16 = 0x0400;
     /// Synchronisation loop (the peer gets its time from us).
     pub const LOOP: u16 = 0x0800;
+    /// Authentication failed (a `key N` association got no valid MAC).
+    pub const AUTH: u16 = 0x0010;
     /// Unreachable.
     pub const UNREACHABLE: u16 = 0x1000;
 }
@@ -116,6 +118,9 @@ pub struct Options {
     pub minpoll: i8,
     pub maxpoll: i8,
     pub version: u8,
+    /// `key N`: requests are signed with it, and only replies signed with
+    /// it (trusted) count.
+    pub key: Option<u32>,
 }
 
 impl Default for Options {
@@ -129,6 +134,7 @@ impl Default for Options {
             minpoll: DEFAULT_MINPOLL,
             maxpoll: DEFAULT_MAXPOLL,
             version: 4,
+            key: None,
         }
     }
 }
@@ -152,6 +158,7 @@ impl Options {
             minpoll,
             maxpoll,
             version: o.version.unwrap_or(4).clamp(1, 4),
+            key: o.key,
         }
     }
 }

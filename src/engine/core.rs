@@ -134,6 +134,8 @@ pub struct Engine {
     /// `tinker huffpuff`: the system peer's round trips of the window,
     /// (engine time, delay).
     pub(super) huffpuff: std::collections::VecDeque<(f64, f64)>,
+    /// Keys (`keys`, `trustedkey`) for `server ... key N`.
+    pub(super) keys: crate::auth::Keyring,
 }
 
 impl Engine {
@@ -217,6 +219,8 @@ impl Engine {
             exited: false,
             precision,
             huffpuff: std::collections::VecDeque::new(),
+            keys: crate::auth::Keyring::from_config(&config.keyring, &config.trusted_keys)
+                .unwrap_or_default(),
         }
     }
 

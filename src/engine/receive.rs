@@ -42,6 +42,16 @@ impl Engine {
         };
         let h = packet.header;
         let found = self.find(from);
+        // `key N`: only replies signed with that trusted key count, and
+        // nothing else about them is looked at.
+        if let Some(i) = found {
+            if let Some(key) = self.assocs[i].options.key {
+                if self.keys.verify_packet(bytes) != crate::auth::Verdict::Authentic(key) {
+                    self.assocs[i].flash = super::assoc::flash::AUTH;
+                    return;
+                }
+            }
+        }
         match (h.mode, found) {
             (Mode::Server, Some(i))
                 if matches!(self.assocs[i].role, Role::Client | Role::BroadcastClient) =>

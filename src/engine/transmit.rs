@@ -154,6 +154,13 @@ impl Engine {
                 Packet::new(header).to_vec()
             }
         };
+        let mut bytes = bytes;
+        if let Some(key) = self.assocs[i].options.key {
+            let header = bytes.clone();
+            // An unknown key: the packet goes unsigned, and the reply will
+            // fail authentication (flash AUTH), which ntpq shows.
+            let _ = self.keys.sign(key, &header, &mut bytes);
+        }
         out.push(Action::Send {
             to: self.assocs[i].addr,
             bytes,

@@ -138,7 +138,7 @@ impl Engine {
             ppoll: a.ppoll,
             headway: 0,
             flash: a.flash,
-            keyid: 0,
+            keyid: a.options.key.unwrap_or(0),
             offset: if primed { filter.offset } else { 0.0 },
             delay: if primed { a.filter.delay } else { 0.0 },
             dispersion: a.filter.dispersion_at(self.t),

@@ -175,3 +175,47 @@ fn a_symmetric_peer_of_chronyd() {
     assert_eq!(r.leap, 0);
     d.wait_for_log(&format!("synchronized to {}", chronyd.addr().ip()));
 }
+
+/// chronyd's keys and ours: the same SHA1 secret, as each writes it.
+const SHA1_SECRET_HEX: &str = "00112233445566778899aabbccddeeff00112233";
+
+/// `server ... key 7`: ntpbox signs its polls with key 7 and counts only
+/// replies signed with it. chronyd (which answers a signed request with a
+/// reply signed by the same key) is selected; with a different secret on
+/// our side every reply fails authentication and nothing is selected.
+#[test]
+fn synchronises_to_chronyd_with_a_sha1_key_and_not_with_a_wrong_one() {
+    if !peers::available() {
+        return common::skip_or_fail(peers::MISSING);
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let chrony_keys = dir.path().join("chrony.keys");
+    std::fs::write(&chrony_keys, format!("7 SHA1 HEX:{SHA1_SECRET_HEX}\n")).unwrap();
+    let mut chronyd = peers::Chronyd::new(common::free_udp_port());
+    chronyd.extra = vec![format!("keyfile {}", chrony_keys.display())];
+    let chronyd = chronyd.start().expect("chronyd starts");
+    let keys_conf = |secret: &str| {
+        let path = dir.path().join(format!("ntp-{}.keys", &secret[..4]));
+        std::fs::write(&path, format!("7 SHA1 {secret}\n")).unwrap();
+        std::fs::set_permissions(&path, std::os::unix::fs::PermissionsExt::from_mode(0o600))
+            .unwrap();
+        format!(
+            "disable ntp\nkeys {}\ntrustedkey 7\nserver {} key 7 {FAST_POLL}\n",
+            path.display(),
+            chronyd.addr()
+        )
+    };
+    let mut d = Daemon::start(&keys_conf(SHA1_SECRET_HEX));
+    let r = wait_synchronised(&d, 11, octets(chronyd.addr()));
+    assert_eq!(r.leap, 0);
+    d.wait_for_log(&format!("synchronized to {}", chronyd.addr().ip()));
+
+    let wrong = Daemon::start(&keys_conf("ffffeeeeddddccccbbbbaaaa9999888877776666"));
+    std::thread::sleep(Duration::from_secs(8));
+    let client = Client::bind("127.0.0.1");
+    let r = client
+        .ask(wrong.addr(), Duration::from_secs(1))
+        .expect("a reply");
+    assert_eq!((r.leap, r.stratum), (3, 16), "{}", wrong.log());
+    assert!(!wrong.log().contains("synchronized to"), "{}", wrong.log());
+}

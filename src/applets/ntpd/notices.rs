@@ -1,20 +1,11 @@
 //! What the configuration asks for that ntpd does not do yet, said once at
 //! startup instead of silently ignored.
 
-use crate::config::{Config, Target};
+use crate::config::Config;
 
 /// One log line per configured feature that is not implemented yet.
 pub fn not_yet_implemented(config: &Config) -> Vec<String> {
     let mut lines = Vec::new();
-    for source in config.network_sources() {
-        if let (Target::Network { host, .. }, Some(key)) = (&source.target, source.options.key) {
-            lines.push(format!(
-                "{} {host} key {key} ({}): signing our own polls is not implemented yet; polled without a MAC",
-                source.kind.keyword(),
-                source.origin
-            ));
-        }
-    }
     if let Some(leapfile) = &config.leapfile {
         lines.push(format!(
             "leapfile {}: reading a leap second file is not implemented yet; leap warnings come from the servers only",
@@ -36,8 +27,8 @@ mod tests {
             std::path::Path::new("n.conf"),
         );
         let lines = not_yet_implemented(&l.config);
-        assert_eq!(lines.len(), 2, "{lines:?}");
-        assert_eq!(lines[0], "server a.example key 3 (n.conf:1): signing our own polls is not implemented yet; polled without a MAC");
+        assert_eq!(lines.len(), 1, "{lines:?}");
+        assert!(lines[0].starts_with("leapfile /x: "), "{lines:?}");
         assert!(not_yet_implemented(
             &parse_str(
                 "server 127.127.1.0\nserver b.example\n",

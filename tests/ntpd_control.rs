@@ -1138,3 +1138,43 @@ fn a_named_remote_network_is_answered_within_a_byte_budget() {
     assert!(silent >= 3, "never limited after {answered} answers");
     assert!((bytes as f64) <= allowed, "{bytes} bytes in {elapsed:.1} s");
 }
+
+/// The control key's secret (hex, 20 bytes for SHA1).
+const CONTROL_SECRET: &str = "0123456789abcdef0123456789abcdef01234567";
+
+/// `ntpbox ntpq` writes `leap` with the control key (SHA1): ntpbox ntpd
+/// takes it and advertises the leap warning, which ntpsec's ntpq then reads;
+/// a wrong secret changes nothing.
+#[test]
+fn an_authenticated_write_of_leap_with_the_control_key() {
+    let keys_dir = tempfile::tempdir().unwrap();
+    let keys = keys_dir.path().join("ntp.keys");
+    std::fs::write(&keys, format!("1 SHA1 {CONTROL_SECRET}\n")).unwrap();
+    std::fs::set_permissions(&keys, std::os::unix::fs::PermissionsExt::from_mode(0o600)).unwrap();
+    let extra = format!("keys {}\ntrustedkey 1\ncontrolkey 1\n", keys.display());
+    let Some((netns, daemon)) = synced_daemon_in_netns(&extra) else {
+        return;
+    };
+    let write = |secret: &str| {
+        let out = netns
+            .command(common::applet_dir().join("ntpq"))
+            .args(["-c", "keyid 1", "-c", "keytype sha1"])
+            .args(["-c", &format!("passwd {secret}")])
+            .args(["-c", "writevar 0 leap=1"])
+            .arg("127.0.0.1")
+            .output()
+            .expect("run ntpq");
+        String::from_utf8_lossy(&out.stderr).into_owned()
+    };
+    let wrong = write("ffffffffffffffffffffffffffffffffffffffff");
+    assert!(!wrong.is_empty(), "a wrong key is refused");
+    assert!(ntpq(&netns, &["-c", "rv 0 leap"]).contains("leap=00"));
+    let err = write(CONTROL_SECRET);
+    assert_eq!(err, "", "{}", daemon.log());
+    assert!(ntpq(&netns, &["-c", "rv 0 leap"]).contains("leap=01"));
+    assert!(
+        daemon.log().contains("leap warning set to AddSecond"),
+        "{}",
+        daemon.log()
+    );
+}

@@ -612,14 +612,26 @@ fn usage_errors_exit_2() {
 }
 
 #[test]
-fn authentication_is_a_clear_error_until_keys_exist() {
-    let out = run(&["-q", "-u", "-a", "1", "127.0.0.1"]);
+fn authentication_without_a_keys_file_is_a_clear_error() {
+    let out = run(&[
+        "-q",
+        "-u",
+        "-a",
+        "1",
+        "-k",
+        "/nonexistent/ntp.keys",
+        "127.0.0.1",
+    ]);
     assert_eq!(out.status, 1, "{}", out.describe());
     let msgs = out.stderr_messages();
-    assert_eq!(msgs.len(), 1);
-    assert!(
-        msgs[0].starts_with("authentication (-a) is not supported"),
-        "{msgs:?}"
+    assert_eq!(
+        msgs,
+        [
+            "authreadkeys: file '/nonexistent/ntp.keys': No such file or directory",
+            "no key file </nonexistent/ntp.keys>, exiting"
+        ],
+        "{}",
+        out.describe()
     );
 }
 

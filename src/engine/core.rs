@@ -136,6 +136,9 @@ pub struct Engine {
     pub(super) huffpuff: std::collections::VecDeque<(f64, f64)>,
     /// Keys (`keys`, `trustedkey`) for `server ... key N`.
     pub(super) keys: crate::auth::Keyring,
+    /// A leap warning set by the administrator (`ntpq writevar 0 leap=1`),
+    /// advertised instead of the servers' while synchronised.
+    pub(super) leap_warning: Option<Leap>,
 }
 
 impl Engine {
@@ -221,6 +224,7 @@ impl Engine {
             huffpuff: std::collections::VecDeque::new(),
             keys: crate::auth::Keyring::from_config(&config.keyring, &config.trusted_keys)
                 .unwrap_or_default(),
+            leap_warning: None,
         }
     }
 
@@ -271,6 +275,15 @@ impl Engine {
         } else {
             Vec::new()
         }
+    }
+
+    /// `writevar 0 leap=N` (authenticated mode 6): the leap warning to
+    /// advertise while synchronised; `Leap::NoWarning` clears it.
+    pub fn set_leap_warning(&mut self, leap: Leap) {
+        self.leap_warning = match leap {
+            Leap::NoWarning | Leap::Unsynchronized => None,
+            warning => Some(warning),
+        };
     }
 
     /// Engine seconds as a clock reading.

@@ -15,7 +15,7 @@ impl Engine {
     pub(super) fn system_status(&self) -> SystemStatus {
         SystemStatus {
             leap: if self.sys.is_synchronised() {
-                self.sys.leap
+                self.leap_warning.unwrap_or(self.sys.leap)
             } else {
                 Leap::Unsynchronized
             },
@@ -53,7 +53,7 @@ impl Engine {
         SystemVars {
             status: self.system_status(),
             leap: if synced {
-                self.sys.leap
+                self.leap_warning.unwrap_or(self.sys.leap)
             } else {
                 Leap::Unsynchronized
             },

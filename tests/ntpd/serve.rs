@@ -58,7 +58,7 @@ fn without_a_source_it_answers_unsynchronised() {
     assert_eq!((r.leap, r.stratum), (3, 16));
     assert_eq!(&r.refid, b"INIT");
     assert_eq!(r.reference, 0);
-    d.wait_for_log("127.0.0.1 0011 81 mobilize assoc");
+    assert!(d.is_running());
 }
 
 #[test]

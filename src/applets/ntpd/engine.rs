@@ -19,6 +19,8 @@ pub trait Engine: View {
     fn save_drift_now(&mut self, _now: UnixTime) -> Vec<Action> {
         Vec::new()
     }
+    /// An authenticated `writevar 0 leap=N`.
+    fn set_leap_warning(&mut self, _leap: Leap) {}
 }
 
 /// What mode 6 (ntpq, ntpstat) reads: the system and peer variables.
@@ -65,5 +67,9 @@ impl Engine for crate::engine::Engine {
 
     fn save_drift_now(&mut self, now: UnixTime) -> Vec<Action> {
         crate::engine::Engine::save_drift_now(self, now)
+    }
+
+    fn set_leap_warning(&mut self, leap: Leap) {
+        crate::engine::Engine::set_leap_warning(self, leap);
     }
 }

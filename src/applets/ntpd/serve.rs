@@ -11,7 +11,7 @@ use std::os::fd::AsRawFd;
 use std::path::PathBuf;
 
 use super::adjust::ClockControl;
-use super::control::{Context, Control};
+use super::control::{Context, Control, Write};
 use super::engine::{Action, Engine, Event, Level};
 use super::listen::Listener;
 use super::log::{self, Logger};
@@ -266,6 +266,14 @@ impl<'a, E: Engine> Loop<'a, E> {
             server: self.responder,
         };
         self.control.respond(bytes, &cx, &mut replies);
+        for write in self.control.take_writes() {
+            match write {
+                Write::Leap(leap) => {
+                    self.engine.set_leap_warning(leap);
+                    self.log.notice(&format!("mode 6 from {from}: leap warning set to {leap:?}"));
+                }
+            }
+        }
         for reply in replies {
             if let Err(e) = listener.socket.send_to(&reply, from) {
                 self.log.debug(&format!("sendto {from}: {e}"));

@@ -66,6 +66,15 @@ pub struct Control {
     control_key: Option<u32>,
     /// Mode 6 requests received (`ss_numctlreq`).
     requests: u64,
+    /// Authenticated writes for the loop to carry out on the engine.
+    writes: Vec<Write>,
+}
+
+/// A change an authenticated WRITEVAR asked for.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Write {
+    /// `leap=N` at association 0: the leap warning to advertise.
+    Leap(crate::proto::Leap),
 }
 
 /// What `Control::respond` may read besides the engine's variables.
@@ -115,6 +124,7 @@ impl Control {
             keyring,
             control_key: config.control_key,
             requests: 0,
+            writes: Vec::new(),
         }
     }
 
@@ -195,7 +205,7 @@ impl Control {
             opcode::READCLOCK => self.read_clock(msg, cx, &response),
             opcode::REQ_NONCE => Ok(self.issue_nonce(cx, &response)),
             opcode::READ_MRU => return self.read_mru(msg, cx, mono, &response),
-            opcode::WRITEVAR if authentic => Err(write_refusal(msg)),
+            opcode::WRITEVAR if authentic => self.write_variables(msg, &response),
             opcode::WRITEVAR
             | opcode::WRITECLOCK
             | opcode::CONFIGURE
@@ -365,6 +375,38 @@ impl Control {
         } else {
             Outcome::Silence
         }
+    }
+}
+
+impl Control {
+    /// The writes authenticated requests asked for since the last call.
+    pub fn take_writes(&mut self) -> Vec<Write> {
+        std::mem::take(&mut self.writes)
+    }
+
+    /// An authenticated WRITEVAR. Only `leap` at association 0 is
+    /// writable, as in classic ntpd (0: none, 1: insert, 2: delete a second
+    /// at the end of the month's last day); the answer is an empty response.
+    fn write_variables(
+        &mut self,
+        msg: &ControlMessage<'_>,
+        response: &Response<'_>,
+    ) -> Result<Vec<Vec<u8>>, u16> {
+        let vars = crate::proto::varlist::parse(msg.data);
+        let [var] = vars.as_slice() else {
+            return Err(write_refusal(msg));
+        };
+        if msg.association_id != 0 || var.name != "leap" {
+            return Err(write_refusal(msg));
+        }
+        let leap = match var.value.as_deref().map(str::trim) {
+            Some("0" | "00") => crate::proto::Leap::NoWarning,
+            Some("1" | "01") => crate::proto::Leap::AddSecond,
+            Some("2" | "10") => crate::proto::Leap::DeleteSecond,
+            _ => return Err(error_code::BADVALUE),
+        };
+        self.writes.push(Write::Leap(leap));
+        Ok(response.text(0, 0, b""))
     }
 }
 

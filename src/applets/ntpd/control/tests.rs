@@ -499,8 +499,12 @@ fn writes_with_the_control_key_are_checked_and_answered_signed() {
         signed(opcode::WRITEVAR, b"leap=1", 1, b"control secret"),
     );
     let m = ControlMessage::decode(&good).unwrap();
-    assert!(m.error);
-    assert_eq!(m.status >> 8, error_code::PERMISSION, "leap is read-only");
+    assert!(!m.error, "leap is writable with the control key");
+    assert!(m.data.is_empty());
+    assert_eq!(
+        b.control.take_writes(),
+        [Write::Leap(crate::proto::Leap::AddSecond)]
+    );
     // Signed with key 1: 12 header bytes, 4 of padding to 8, key ID, MAC.
     assert_eq!(good.len(), 16 + 4 + 20);
     assert_eq!(&good[16..20], &[0, 0, 0, 1]);
@@ -508,6 +512,22 @@ fn writes_with_the_control_key_are_checked_and_answered_signed() {
     ring.insert(1, Algorithm::Sha1, b"control secret").unwrap();
     ring.trust(1);
     assert!(ring.verify(&good[..16], 1, &good[20..]).is_authentic());
+    let bad_value = ask(
+        &mut b,
+        signed(opcode::WRITEVAR, b"leap=7", 1, b"control secret"),
+    );
+    assert_eq!(
+        ControlMessage::decode(&bad_value).unwrap().status >> 8,
+        error_code::BADVALUE
+    );
+    let read_only = ask(
+        &mut b,
+        signed(opcode::WRITEVAR, b"stratum=3", 1, b"control secret"),
+    );
+    assert_eq!(
+        ControlMessage::decode(&read_only).unwrap().status >> 8,
+        error_code::PERMISSION
+    );
     let unknown = ask(
         &mut b,
         signed(opcode::WRITEVAR, b"bogus=1", 1, b"control secret"),

@@ -270,7 +270,8 @@ impl<'a, E: Engine> Loop<'a, E> {
             match write {
                 Write::Leap(leap) => {
                     self.engine.set_leap_warning(leap);
-                    self.log.notice(&format!("mode 6 from {from}: leap warning set to {leap:?}"));
+                    self.log
+                        .notice(&format!("mode 6 from {from}: leap warning set to {leap:?}"));
                 }
             }
         }

@@ -3,7 +3,8 @@
 #   1. builds ntpbox and installs its applet symlinks in target/demo/bin;
 #   2. on this machine's loopback, without CAP_SYS_TIME: `ntpd` serves time
 #      from its local clock driver (stratum 10, `disable ntp`), and
-#      `ntpdate -q` asks it, as a cron job's `ntpdate myserver` would;
+#      `ntpdate -q` asks it, as a cron job's `ntpdate myserver` would, and
+#      `ntpq -p` and `ntpstat` show its state as monitoring scripts read it;
 #   3. in a throwaway qemu VM whose clock starts six years wrong (2020):
 #      `ntpdate -b` steps the guest clock from an ntpbox ntpd on the host
 #      side, then `hwclock --systohc` writes it to the guest's RTC, as a boot
@@ -47,6 +48,10 @@ sed 's/^/  /' "$DEMO/ntpd.log"
 
 say "ntpdate asks it (query only: -q; unprivileged source port: -u)"
 show "${GUARD[@]}" ntpdate -q -u "127.0.0.1:$PORT"
+
+say "ntpq -p and ntpstat read its state (mode 6)"
+show ntpq -p "127.0.0.1:$PORT"
+show ntpstat "127.0.0.1:$PORT" || true
 kill "$NTPD" && wait "$NTPD" || true
 trap - EXIT
 

@@ -139,6 +139,8 @@ pub struct Engine {
     /// A leap warning set by the administrator (`ntpq writevar 0 leap=1`),
     /// advertised instead of the servers' while synchronised.
     pub(super) leap_warning: Option<Leap>,
+    /// The `leapfile`, read by the daemon.
+    pub(super) leap_table: Option<super::leapfile::LeapTable>,
 }
 
 impl Engine {
@@ -225,6 +227,7 @@ impl Engine {
             keys: crate::auth::Keyring::from_config(&config.keyring, &config.trusted_keys)
                 .unwrap_or_default(),
             leap_warning: None,
+            leap_table: None,
         }
     }
 
@@ -284,6 +287,26 @@ impl Engine {
             Leap::NoWarning | Leap::Unsynchronized => None,
             warning => Some(warning),
         };
+    }
+
+    /// The `leapfile`'s table: TAI-UTC, the leap seconds and the expiry
+    /// for mode 6, and the warning on the day of a leap second.
+    pub fn set_leap_table(&mut self, table: super::leapfile::LeapTable) {
+        self.leap_table = Some(table);
+    }
+
+    /// The leap indicator while synchronised: the administrator's warning,
+    /// else a leap second of the leapfile due today, else the servers'.
+    pub(super) fn advertised_leap(&self) -> Leap {
+        if let Some(warning) = self.leap_warning {
+            return warning;
+        }
+        let now = self.unix(self.t);
+        match self.leap_table.as_ref().and_then(|t| t.pending(now)) {
+            Some(1) => Leap::AddSecond,
+            Some(-1) => Leap::DeleteSecond,
+            _ => self.sys.leap,
+        }
     }
 
     /// Engine seconds as a clock reading.

@@ -35,6 +35,7 @@ mod core;
 pub mod discipline;
 pub mod estimator;
 pub mod filter;
+pub mod leapfile;
 mod mobilize;
 mod receive;
 pub mod select;

@@ -395,7 +395,7 @@ impl Engine {
             synchronised,
             pll: self.config.flags.kernel,
             leap: if synchronised {
-                self.sys.leap
+                self.advertised_leap()
             } else {
                 Leap::NoWarning
             },

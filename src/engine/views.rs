@@ -15,7 +15,7 @@ impl Engine {
     pub(super) fn system_status(&self) -> SystemStatus {
         SystemStatus {
             leap: if self.sys.is_synchronised() {
-                self.leap_warning.unwrap_or(self.sys.leap)
+                self.advertised_leap()
             } else {
                 Leap::Unsynchronized
             },
@@ -53,7 +53,7 @@ impl Engine {
         SystemVars {
             status: self.system_status(),
             leap: if synced {
-                self.leap_warning.unwrap_or(self.sys.leap)
+                self.advertised_leap()
             } else {
                 Leap::Unsynchronized
             },
@@ -83,9 +83,15 @@ impl Engine {
             sys_jitter: self.sys.jitter,
             clk_jitter: d.jitter,
             clk_wander: d.wander * 1e6,
-            tai: 0,
-            leapsec: None,
-            expire: None,
+            tai: self
+                .leap_table
+                .as_ref()
+                .map_or(0, |t| t.tai_at(self.unix(self.t))),
+            leapsec: self
+                .leap_table
+                .as_ref()
+                .and_then(|t| t.leapsec(self.unix(self.t))),
+            expire: self.leap_table.as_ref().and_then(|t| t.expire_timestamp()),
         }
     }
 

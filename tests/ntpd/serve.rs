@@ -172,3 +172,28 @@ fn the_ntpdate_applet_gets_stratum_10_from_it() {
         "{stdout}"
     );
 }
+
+#[test]
+fn the_leapfile_gives_tai_leapsec_and_expire() {
+    let dir = tempfile::tempdir().unwrap();
+    let leapfile = dir.path().join("leap-seconds.list");
+    std::fs::write(
+        &leapfile,
+        "#@\t3991593600\n2272060800\t10\t# 1 Jan 1972\n3692217600\t37\t# 1 Jan 2017\n",
+    )
+    .unwrap();
+    let mut d = Daemon::start(&format!(
+        "{LOCAL_CLOCK_10}leapfile {}\n",
+        leapfile.display()
+    ));
+    d.wait_for_log("loaded, expire=2026-06-28T00:00:00Z last=2017-01-01T00:00:00Z ofs=37");
+    let out = crate::common::applet("ntpq")
+        .args(["-c", "rv 0 tai,leapsec,expire"])
+        .arg(d.addr().to_string())
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(text.contains("tai=37"), "{text}");
+    assert!(text.contains("leapsec=201701010000"), "{text}");
+    assert!(text.contains("expire=202606280000"), "{text}");
+}

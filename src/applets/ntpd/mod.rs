@@ -14,7 +14,6 @@ pub mod drift;
 pub mod engine;
 pub mod listen;
 pub mod log;
-mod notices;
 mod privs;
 pub mod resolve;
 pub mod serve;
@@ -295,9 +294,6 @@ fn serve(
         privs::switch_user(account, keep)?;
     }
     let signals = signals::StopSignals::install().map_err(|e| format!("signals: {e}"))?;
-    for line in notices::not_yet_implemented(config) {
-        log.warning(&line);
-    }
     readiness.ready();
 
     let drift_ppm = read_drift(config, log);
@@ -312,6 +308,11 @@ fn serve(
             seed: random_seed(),
         },
     );
+    if let Some(path) = &config.leapfile {
+        if let Some(table) = read_leapfile(path, log) {
+            engine.set_leap_table(table);
+        }
+    }
     let effects = serve::Effects {
         clock: adjust::ClockControl::new(LinuxClock::realtime(), config.flags.ntp),
         stats: stats::Stats::new(config),
@@ -354,6 +355,52 @@ fn serve(
             Ok(status)
         }
     }
+}
+
+/// The `leapfile`, with classic's log lines; None when it cannot be used.
+fn read_leapfile(
+    path: &std::path::Path,
+    log: &mut Logger,
+) -> Option<crate::engine::leapfile::LeapTable> {
+    use crate::engine::leapfile::LeapTable;
+    let shown = path.display();
+    let text = match std::fs::read_to_string(path) {
+        Ok(text) => text,
+        Err(e) => {
+            log.warning(&format!(
+                "leapsecond file ('{shown}'): {}; leap warnings come from the servers only",
+                config::auth::os_message(&e)
+            ));
+            return None;
+        }
+    };
+    let table = match LeapTable::parse(&text) {
+        Ok(t) => t,
+        Err(e) => {
+            log.warning(&format!("leapsecond file ('{shown}'): {e}; ignored"));
+            return None;
+        }
+    };
+    let now = time::realtime();
+    let date = |secs: i64| {
+        chrono::DateTime::from_timestamp(secs, 0)
+            .map(|d| d.format("%Y-%m-%dT%H:%M:%SZ").to_string())
+            .unwrap_or_default()
+    };
+    let last = table.entries.last().map_or(0, |e| e.at);
+    log.info(&format!(
+        "leapsecond file ('{shown}'): loaded, expire={} last={} ofs={}",
+        table.expire.map(date).unwrap_or_else(|| "never".into()),
+        date(last),
+        table.tai_at(now)
+    ));
+    if let Some(expire) = table.expire.filter(|_| table.is_expired(now)) {
+        log.warning(&format!(
+            "leapsecond file ('{shown}'): expired {} days ago; get a new one (tzdata or IERS)",
+            (now.secs() - expire) / 86_400
+        ));
+    }
+    Some(table)
 }
 
 /// Unpredictable: the engine's transmit cookies and start delays use it.

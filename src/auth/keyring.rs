@@ -326,28 +326,52 @@ impl Keyring {
     /// [`Self::verify`] for a packet from `from`: a key limited to other
     /// addresses is untrusted for it.
     pub fn verify_from(&self, from: IpAddr, data: &[u8], key_id: u32, mac: &[u8]) -> Verdict {
-        match self.verify(data, key_id, mac) {
-            Verdict::Authentic(id) if !self.get(id).is_some_and(|k| k.allows(from)) => {
-                Verdict::Untrusted(id)
-            }
-            v => v,
-        }
+        self.only_from(from, self.verify(data, key_id, mac))
     }
 
     /// Verifies an NTP time packet (mode 1 to 5) as it came off the wire:
     /// the MAC field after the header and extension fields. Bytes that do
     /// not decode as a time packet carry no MAC this can check: `NoMac`.
     pub fn verify_packet(&self, bytes: &[u8]) -> Verdict {
-        use crate::proto::{MacField, Packet};
-        match Packet::decode(bytes) {
-            Ok(p) => match p.mac {
-                None => Verdict::NoMac,
-                Some(MacField::CryptoNak) => Verdict::CryptoNak,
-                Some(MacField::Mac { key_id, digest }) => {
-                    self.verify(&bytes[..p.authenticated_len()], key_id, digest.as_bytes())
-                }
-            },
+        match crate::proto::Packet::decode(bytes) {
+            Ok(p) => self.verify_decoded(bytes, &p),
             Err(_) => Verdict::NoMac,
+        }
+    }
+
+    /// [`Self::verify_packet`] for a packet the caller has decoded already
+    /// (`packet` is `bytes` decoded), so it is not decoded twice.
+    pub fn verify_decoded(&self, bytes: &[u8], packet: &crate::proto::Packet<'_>) -> Verdict {
+        use crate::proto::MacField;
+        match packet.mac {
+            None => Verdict::NoMac,
+            Some(MacField::CryptoNak) => Verdict::CryptoNak,
+            Some(MacField::Mac { key_id, digest }) => self.verify(
+                &bytes[..packet.authenticated_len()],
+                key_id,
+                digest.as_bytes(),
+            ),
+        }
+    }
+
+    /// [`Self::verify_decoded`] for a packet from `from`: a key limited to
+    /// other addresses is untrusted for it.
+    pub fn verify_decoded_from(
+        &self,
+        from: IpAddr,
+        bytes: &[u8],
+        packet: &crate::proto::Packet<'_>,
+    ) -> Verdict {
+        self.only_from(from, self.verify_decoded(bytes, packet))
+    }
+
+    /// An authentic verdict by a key that `from` may not use is untrusted.
+    fn only_from(&self, from: IpAddr, verdict: Verdict) -> Verdict {
+        match verdict {
+            Verdict::Authentic(id) if !self.get(id).is_some_and(|k| k.allows(from)) => {
+                Verdict::Untrusted(id)
+            }
+            v => v,
         }
     }
 }

@@ -46,7 +46,8 @@ impl Engine {
         // nothing else about them is looked at.
         if let Some(i) = found {
             if let Some(key) = self.assocs[i].options.key {
-                if self.keys.verify_packet(bytes) != crate::auth::Verdict::Authentic(key) {
+                if self.keys.verify_decoded(bytes, &packet) != crate::auth::Verdict::Authentic(key)
+                {
                     self.assocs[i].flash = super::assoc::flash::AUTH;
                     return;
                 }

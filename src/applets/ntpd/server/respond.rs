@@ -12,10 +12,10 @@ use std::net::SocketAddr;
 use super::access::AccessTable;
 use super::mru::Mru;
 use super::system::SystemState;
-use crate::auth::{Keyring, Verdict, KEY_ID_LEN, MAX_MAC_FIELD_LEN};
+use crate::auth::{Keyring, Verdict, MAX_MAC_FIELD_LEN};
 use crate::config::{Discard, RestrictFlags};
 use crate::proto::packet::HEADER_LEN;
-use crate::proto::{Header, Leap, MacField, Mode, NtpTimestamp, Packet, RefId};
+use crate::proto::{Header, Leap, Mode, NtpTimestamp, Packet, RefId};
 
 /// The current protocol version, for `restrict ... version`.
 const NTP_VERSION: u8 = 4;
@@ -197,15 +197,7 @@ impl Responder {
         if flags.contains(RestrictFlags::NOSERVE) {
             return self.drop(DropReason::NoServe);
         }
-        let verdict = match packet.mac {
-            Some(MacField::Mac { key_id, digest }) => {
-                let covered = request.len() - KEY_ID_LEN - digest.len();
-                self.keys
-                    .verify_from(from.ip(), &request[..covered], key_id, digest.as_bytes())
-            }
-            Some(MacField::CryptoNak) => Verdict::CryptoNak,
-            None => Verdict::NoMac,
-        };
+        let verdict = self.keys.verify_decoded_from(from.ip(), request, &packet);
         if flags.contains(RestrictFlags::NOTRUST) && !verdict.is_authentic() {
             return self.drop(DropReason::NotTrusted);
         }

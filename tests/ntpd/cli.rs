@@ -5,7 +5,7 @@ use std::time::{Duration, Instant};
 
 use crate::client::{Client, REPLY_WAIT};
 use crate::common;
-use crate::daemon::{messages, run, wait_bounded};
+use crate::daemon::{messages, run, status_field, wait_bounded};
 use crate::serve::LOCAL_CLOCK_10;
 
 #[test]
@@ -162,15 +162,6 @@ fn a_daemon_that_cannot_start_makes_the_parent_exit_1() {
         err,
         "ntpd: cannot write pidfile /nonexistent/dir/ntpd.pid: No such file or directory\n"
     );
-}
-
-/// A line of /proc/PID/status, e.g. `Uid:` or `CapEff:`.
-fn status_field(pid: u32, name: &str) -> String {
-    std::fs::read_to_string(format!("/proc/{pid}/status"))
-        .unwrap()
-        .lines()
-        .find_map(|l| l.strip_prefix(name).map(|v| v.trim().to_string()))
-        .unwrap_or_default()
 }
 
 #[test]

@@ -170,3 +170,12 @@ pub fn run(args: &[&str], cwd: &Path) -> (i32, String, String) {
 pub fn command() -> Command {
     common::applet("ntpd")
 }
+
+/// A line of /proc/PID/status, e.g. `Uid:`, `CapEff:` or `VmRSS:`.
+pub fn status_field(pid: u32, name: &str) -> String {
+    std::fs::read_to_string(format!("/proc/{pid}/status"))
+        .unwrap()
+        .lines()
+        .find_map(|l| l.strip_prefix(name).map(|v| v.trim().to_string()))
+        .unwrap_or_default()
+}

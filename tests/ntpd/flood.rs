@@ -6,7 +6,7 @@
 use std::time::{Duration, Instant};
 
 use crate::client::{request, Client, Reply};
-use crate::daemon::Daemon;
+use crate::daemon::{status_field, Daemon};
 use crate::serve::LOCAL_CLOCK_10;
 
 /// The floor for the flood.
@@ -110,11 +110,10 @@ fn hostile(rng: &mut Rng, buf: &mut Vec<u8>) {
 }
 
 fn rss_kib(pid: u32) -> u64 {
-    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap();
-    status
-        .lines()
-        .find_map(|l| l.strip_prefix("VmRSS:"))
-        .and_then(|v| v.split_whitespace().next())
+    // `VmRSS:     5944 kB`
+    status_field(pid, "VmRSS:")
+        .split_whitespace()
+        .next()
         .and_then(|v| v.parse().ok())
         .expect("VmRSS")
 }

@@ -9,7 +9,7 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use crate::client::{Client, Reply};
+use crate::client::Client;
 use crate::common::{self, peers};
 use crate::daemon::Daemon;
 
@@ -18,22 +18,40 @@ const SYNC_WAIT: Duration = Duration::from_secs(60);
 /// Poll options for upstreams in these tests: iburst, then every 8-16 s.
 const FAST_POLL: &str = "iburst minpoll 3 maxpoll 4";
 
-/// Asks ntpbox until it serves synchronised at `stratum` with `refid`.
-fn wait_synchronised(d: &Daemon, stratum: u8, refid: [u8; 4]) -> Reply {
-    let client = Client::bind("127.0.0.1");
+/// Asks ntpbox (from inside `netns` when it runs there: its loopback is
+/// the namespace's) until it serves synchronised at `stratum` with `refid`.
+/// On timeout the panic shows ntpbox's own view (`ntpq`) and its log.
+fn wait_synchronised(
+    d: &Daemon,
+    netns: Option<&peers::Netns>,
+    stratum: u8,
+    refid: [u8; 4],
+) -> peers::SntpReply {
     let deadline = Instant::now() + SYNC_WAIT;
     loop {
-        let reply = client.ask(d.addr(), Duration::from_secs(1));
+        let reply = peers::query(netns, d.addr(), Duration::from_secs(1)).ok();
         if let Some(r) = &reply {
             if r.leap != 3 && r.stratum == stratum && r.refid == refid {
                 return r.clone();
             }
         }
-        assert!(
-            Instant::now() < deadline,
-            "ntpbox never synchronised to its source (last reply {reply:?}):\n{}",
-            d.log()
-        );
+        if Instant::now() >= deadline {
+            let ntpq = common::applet_dir().join("ntpq");
+            let mut command = match netns {
+                Some(ns) => ns.command(ntpq),
+                None => std::process::Command::new(ntpq),
+            };
+            let view = command
+                .args(["-pn", "-c", "rv", "-c", "rv &1"])
+                .arg(d.addr().to_string())
+                .output()
+                .map(|o| String::from_utf8_lossy(&o.stdout).into_owned())
+                .unwrap_or_default();
+            panic!(
+                "ntpbox never synchronised to its source (last reply {reply:?}):\n{view}\n{}",
+                d.log()
+            );
+        }
         std::thread::sleep(Duration::from_millis(500));
     }
 }
@@ -57,7 +75,7 @@ fn synchronises_to_chronyd() {
         stats.path().display()
     );
     let mut d = Daemon::start(&conf);
-    let r = wait_synchronised(&d, 11, octets(chronyd.addr()));
+    let r = wait_synchronised(&d, None, 11, octets(chronyd.addr()));
     assert_eq!(r.leap, 0);
     d.wait_for_log(&format!("synchronized to {}", chronyd.addr().ip()));
     // peerstats, classic format: MJD, seconds, address, status word (hex),
@@ -101,7 +119,7 @@ fn synchronises_to_ntpsec() {
             .expect("run ip");
         assert!(status.success(), "ip {args:?}");
     }
-    let ntpsec = peers::Ntpsec {
+    let _ntpsec = peers::Ntpsec {
         netns: Some(Arc::clone(&netns)),
         extra: vec!["interface listen 198.51.100.1".into()],
         ..peers::Ntpsec::default()
@@ -112,31 +130,7 @@ fn synchronises_to_ntpsec() {
     let program = netns.command(common::applet_dir().join("ntpd"));
     let conf = format!("disable ntp\nserver 198.51.100.1 {FAST_POLL}\n");
     let mut d = Daemon::launch(program, &conf, NTPBOX_PORT_BESIDE_PEER, &[]);
-    let deadline = Instant::now() + SYNC_WAIT;
-    loop {
-        // ntpbox's loopback is the namespace's: ask from inside it.
-        let reply = peers::query(Some(&netns), d.addr(), Duration::from_secs(1)).ok();
-        if let Some(r) = &reply {
-            if r.leap != 3 && r.stratum == 11 && r.refid_text() == "198.51.100.1" {
-                break;
-            }
-        }
-        if Instant::now() >= deadline {
-            let peers = netns
-                .command(common::applet_dir().join("ntpq"))
-                .args(["-pn", "-c", "rv", "-c", "rv &1"])
-                .arg(format!("127.0.0.1:{NTPBOX_PORT_BESIDE_PEER}"))
-                .output()
-                .map(|o| String::from_utf8_lossy(&o.stdout).into_owned())
-                .unwrap_or_default();
-            panic!(
-                "ntpbox never synchronised to ntpsec (last reply {reply:?}):\n{peers}\n{}\n{}",
-                d.log(),
-                ntpsec.log()
-            );
-        }
-        std::thread::sleep(Duration::from_millis(500));
-    }
+    wait_synchronised(&d, Some(&netns), 11, [198, 51, 100, 1]);
     d.wait_for_log("synchronized to 198.51.100.1");
 }
 
@@ -153,7 +147,7 @@ fn two_ntpbox_daemons_as_symmetric_peers_one_with_a_local_clock() {
     let conf_b = format!("disable ntp\npeer 127.0.0.1:{port_a} {FAST_POLL}\n");
     let a = Daemon::launch(common::applet("ntpd"), &conf_a, port_a, &[]);
     let mut b = Daemon::launch(common::applet("ntpd"), &conf_b, port_b, &[]);
-    let r = wait_synchronised(&b, 9, [127, 0, 0, 1]);
+    let r = wait_synchronised(&b, None, 9, [127, 0, 0, 1]);
     assert_eq!(r.leap, 0);
     b.wait_for_log("synchronized to 127.0.0.1");
     drop(a);
@@ -171,7 +165,7 @@ fn a_symmetric_peer_of_chronyd() {
     let chronyd = chronyd.start().expect("chronyd starts");
     let conf = format!("disable ntp\npeer {} {FAST_POLL}\n", chronyd.addr());
     let mut d = Daemon::launch(common::applet("ntpd"), &conf, port_ntpbox, &[]);
-    let r = wait_synchronised(&d, 10, [127, 0, 0, 1]);
+    let r = wait_synchronised(&d, None, 10, [127, 0, 0, 1]);
     assert_eq!(r.leap, 0);
     d.wait_for_log(&format!("synchronized to {}", chronyd.addr().ip()));
 }
@@ -206,7 +200,7 @@ fn synchronises_to_chronyd_with_a_sha1_key_and_not_with_a_wrong_one() {
         )
     };
     let mut d = Daemon::start(&keys_conf(SHA1_SECRET_HEX));
-    let r = wait_synchronised(&d, 11, octets(chronyd.addr()));
+    let r = wait_synchronised(&d, None, 11, octets(chronyd.addr()));
     assert_eq!(r.leap, 0);
     d.wait_for_log(&format!("synchronized to {}", chronyd.addr().ip()));
 

@@ -11,12 +11,20 @@
 //!   proves the client's address (`nonce`, `mru`);
 //! * WRITEVAR, WRITECLOCK, CONFIGURE, SAVECONFIG and READ_ORDLIST_A need
 //!   a MAC by the `controlkey`; without one they are refused with
-//!   CERR_PERMISSION. With one: nothing is writable (CERR_PERMISSION, as
-//!   classic for read-only variables), and configuration and the ordered
+//!   CERR_PERMISSION. With one: `leap` at association 0 is writable,
+//!   nothing else (CERR_PERMISSION, as classic for read-only variables);
+//!   CONFIGURE is answered with a line of text saying that configuration
+//!   is not changed at run time (classic answers a refused configuration
+//!   in text too, so both ntpqs print it); SAVECONFIG and the ordered
 //!   lists are not served (CERR_BADOP);
 //! * anything else (traps included) is CERR_BADOP.
 //!
-//! Responses to requests signed with the control key are signed with it.
+//! Authentication is classic's and NTPsec's: a request whose MAC verifies
+//! with any trusted key is authenticated, and every datagram of its
+//! answer (errors too) is signed with that key, so that ntpq (ntpsec's
+//! checks the MAC of every answer when it has a keys file) can trust it.
+//! Only the control key may write. A MAC that does not verify changes
+//! nothing: the answer is the unauthenticated one, unsigned.
 
 mod clock;
 mod format;
@@ -37,10 +45,10 @@ use std::net::SocketAddr;
 use super::engine::View;
 use super::server::Responder;
 use super::time;
-use crate::auth::Keyring;
+use crate::auth::{Keyring, KEY_ID_LEN};
 use crate::config::{Config, RestrictFlags};
 use crate::engine::{PeerKind, SystemVars};
-use crate::proto::control::{error_code, opcode, ControlMessage};
+use crate::proto::control::{error_code, opcode, ControlMessage, CONTROL_HEADER_LEN};
 use crate::proto::{MacField, NtpTimestamp, UnixTime};
 
 use self::clock::Clocks;
@@ -51,6 +59,10 @@ use self::system::HostInfo;
 
 /// Signed responses are padded to 8 bytes before the MAC.
 const MAC_ALIGN: usize = 8;
+/// The answer to an authenticated CONFIGURE: ntpbox ntpd reads its
+/// configuration from ntp.conf only. Text ends with CR LF, as classic's.
+const NO_RUNTIME_CONFIG: &[u8] =
+    b"runtime configuration is not supported: edit ntp.conf and restart ntpd\r\n";
 
 /// The mode 6 server: its state (nonces, counters) between requests.
 pub struct Control {
@@ -144,7 +156,9 @@ impl Control {
             return;
         }
         let key = self.authenticated(request, &msg, cx.from);
-        let mut datagrams = match self.answer(&msg, key.is_some(), cx, mono) {
+        // Signed with the control key: the request may write.
+        let control = key.is_some() && key == self.control_key;
+        let mut datagrams = match self.answer(&msg, control, cx, mono) {
             Outcome::Reply(d) => d,
             Outcome::Silence => return,
         };
@@ -162,24 +176,34 @@ impl Control {
         out.extend(datagrams);
     }
 
-    /// The control key's ID when the request carries a valid MAC by it.
+    /// The ID of the trusted key whose MAC the request carries, when the
+    /// MAC verifies.
     fn authenticated(
         &self,
         bytes: &[u8],
         msg: &ControlMessage<'_>,
         from: SocketAddr,
     ) -> Option<u32> {
-        let Some(MacField::Mac { key_id, digest }) = msg.mac else {
+        // Without a MAC field where the decoder looks, there is none.
+        let Some(MacField::Mac { .. }) = msg.mac else {
             return None;
         };
-        if Some(key_id) != self.control_key {
-            return None;
-        }
-        let covered = bytes.get(..msg.authenticated_len())?;
-        self.keyring
-            .verify_from(from.ip(), covered, key_id, digest.as_bytes())
-            .is_authentic()
-            .then_some(key_id)
+        // The MAC covers everything before its key ID. Every ntpq pads the
+        // data to 8 bytes before it; a sender that padded to 4 puts it 4
+        // bytes earlier, where a 20-byte SHA1 MAC looks, from the 8-byte
+        // boundary, like a 16-byte one: both places are tried.
+        let data_end = CONTROL_HEADER_LEN + msg.data.len();
+        let after_8 = data_end.next_multiple_of(8);
+        let after_4 = data_end.next_multiple_of(4);
+        let starts = std::iter::once(after_8).chain((after_4 != after_8).then_some(after_4));
+        starts.into_iter().find_map(|at| {
+            let key_id = u32::from_be_bytes(bytes.get(at..at + KEY_ID_LEN)?.try_into().ok()?);
+            let mac = bytes.get(at + KEY_ID_LEN..)?;
+            self.keyring
+                .verify_from(from.ip(), &bytes[..at], key_id, mac)
+                .is_authentic()
+                .then_some(key_id)
+        })
     }
 
     /// Pads a response datagram to 8 bytes and appends key ID and MAC.
@@ -193,7 +217,7 @@ impl Control {
     fn answer(
         &mut self,
         msg: &ControlMessage<'_>,
-        authentic: bool,
+        control: bool,
         cx: &Context<'_>,
         mono: f64,
     ) -> Outcome {
@@ -205,13 +229,14 @@ impl Control {
             opcode::READCLOCK => self.read_clock(msg, cx, &response),
             opcode::REQ_NONCE => Ok(self.issue_nonce(cx, &response)),
             opcode::READ_MRU => return self.read_mru(msg, cx, mono, &response),
-            opcode::WRITEVAR if authentic => self.write_variables(msg, &response),
+            opcode::WRITEVAR if control => self.write_variables(msg, &response),
+            opcode::CONFIGURE if control => Ok(response.text(0, 0, NO_RUNTIME_CONFIG)),
             opcode::WRITEVAR
             | opcode::WRITECLOCK
             | opcode::CONFIGURE
             | opcode::SAVECONFIG
             | opcode::READ_ORDLIST_A
-                if !authentic =>
+                if !control =>
             {
                 Err(error_code::PERMISSION)
             }

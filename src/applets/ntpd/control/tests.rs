@@ -536,25 +536,36 @@ fn writes_with_the_control_key_are_checked_and_answered_signed() {
         ControlMessage::decode(&unknown).unwrap().status >> 8,
         error_code::UNKNOWNVAR
     );
-    // Authenticated configuration is not served at run time.
+    // Authenticated configuration is not served at run time: a signed
+    // line of text says so.
     let config = ask(
         &mut b,
         signed(opcode::CONFIGURE, b"server 10.0.0.1", 1, b"control secret"),
     );
+    let m = ControlMessage::decode(&config).unwrap();
+    assert!(!m.error);
     assert_eq!(
-        ControlMessage::decode(&config).unwrap().status >> 8,
-        error_code::BADOP
+        m.data,
+        b"runtime configuration is not supported: edit ntp.conf and restart ntpd\r\n"
     );
-    // A trusted key that is not the control key, a wrong secret: refused,
-    // unsigned.
-    for req in [
-        signed(opcode::WRITEVAR, b"leap=1", 2, b"other secret"),
-        signed(opcode::WRITEVAR, b"leap=1", 1, b"guessed"),
-    ] {
-        let d = ask(&mut b, req);
-        assert_eq!(d.len(), 12);
+    assert!(matches!(m.mac, Some(MacField::Mac { key_id: 1, .. })));
+    // A trusted key that is not the control key authenticates but may not
+    // write: refused, and the refusal is signed with that key.
+    for op in [opcode::WRITEVAR, opcode::CONFIGURE] {
+        let d = ask(&mut b, signed(op, b"leap=1", 2, b"other secret"));
+        assert_eq!(d.len(), 16 + 4 + 20, "opcode {op}");
         assert_eq!(d[4], error_code::PERMISSION as u8);
+        assert_eq!(&d[16..20], &[0, 0, 0, 2]);
+        let mut ring = Keyring::new();
+        ring.insert(2, Algorithm::Sha1, b"other secret").unwrap();
+        ring.trust(2);
+        assert!(ring.verify(&d[..16], 2, &d[20..]).is_authentic());
     }
+    // A wrong secret authenticates nothing: refused, unsigned.
+    let d = ask(&mut b, signed(opcode::WRITEVAR, b"leap=1", 1, b"guessed"));
+    assert_eq!(d.len(), 12);
+    assert_eq!(d[4], error_code::PERMISSION as u8);
+    assert!(b.control.take_writes().is_empty());
     // Reads signed with the control key are answered signed.
     let d = ask(
         &mut b,
@@ -563,6 +574,117 @@ fn writes_with_the_control_key_are_checked_and_answered_signed() {
     let m = ControlMessage::decode(&d).unwrap();
     assert_eq!(m.data, b"stratum=10\r\n");
     assert!(matches!(m.mac, Some(MacField::Mac { key_id: 1, .. })));
+}
+
+/// The control server's bench with keys 1 (MD5), 2 (SHA1) and 3
+/// (AES128CMAC), all trusted, and `controlkey CONTROL`.
+fn keyed_bench(control_key: u32) -> Bench {
+    let mut conf = config(&format!(
+        "{LOCAL_10}trustedkey 1 2 3\ncontrolkey {control_key}\n"
+    ));
+    conf.keyring = KEYS
+        .iter()
+        .map(|&(id, algorithm, secret)| Key {
+            id,
+            algorithm,
+            secret: secret.to_vec(),
+            access: Vec::new(),
+            line: id as usize,
+        })
+        .collect();
+    let mut b = Bench::new(LOCAL_10);
+    b.control = control(&conf);
+    b
+}
+
+/// The keys of [`keyed_bench`]: one of each algorithm ntpsec's ntpq signs with.
+const KEYS: [(u32, Algorithm, &[u8]); 3] = [
+    (1, Algorithm::Md5, b"md5secret"),
+    (2, Algorithm::Sha1, b"sha1secret"),
+    (3, Algorithm::Aes128Cmac, b"0123456789abcdef"),
+];
+
+/// A request signed with key `id` of [`KEYS`], the data padded to `align`
+/// bytes before the MAC.
+fn signed_by(id: u32, op: u8, data: &[u8], align: usize) -> Vec<u8> {
+    let (_, algorithm, secret) = KEYS[id as usize - 1];
+    let mut bytes = ControlMessage::request(op, 7, 0, data).to_vec();
+    bytes.resize(bytes.len().next_multiple_of(align), 0);
+    let mut ring = Keyring::new();
+    ring.insert(id, algorithm, secret).unwrap();
+    let covered = bytes.clone();
+    ring.sign(id, &covered, &mut bytes).unwrap();
+    bytes
+}
+
+/// The key that signed an answer datagram, if its MAC verifies with it.
+fn answer_signer(d: &[u8]) -> Option<u32> {
+    let m = ControlMessage::decode(d).ok()?;
+    let Some(MacField::Mac { key_id, digest }) = m.mac else {
+        return None;
+    };
+    let (_, algorithm, secret) = KEYS.get((key_id as usize).checked_sub(1)?)?;
+    let mut ring = Keyring::new();
+    ring.insert(key_id, *algorithm, secret).unwrap();
+    ring.trust(key_id);
+    let mac_at = d.len() - 4 - digest.len();
+    // ntpq looks for the MAC after the data padded to 8 bytes.
+    assert_eq!(mac_at, m.authenticated_len(), "MAC position");
+    ring.verify(&d[..mac_at], key_id, digest.as_bytes())
+        .is_authentic()
+        .then_some(key_id)
+}
+
+#[test]
+fn md5_sha1_and_cmac_requests_are_answered_signed_with_their_key() {
+    let mut b = keyed_bench(2);
+    // "leap" is 4 bytes: 16 bytes padded to 16 or to 8; "stratum" is 7:
+    // 19 bytes, padded to 20 (4) or to 24 (8). Both places are accepted.
+    for id in [1, 2, 3] {
+        for (data, align) in [("stratum", 8), ("stratum", 4), ("leap", 8)] {
+            let d = b.ask_from(
+                LOOPBACK,
+                &signed_by(id, opcode::READVAR, data.as_bytes(), align),
+            );
+            assert_eq!(d.len(), 1);
+            assert_eq!(answer_signer(&d[0]), Some(id), "key {id}, {data}, {align}");
+            let m = ControlMessage::decode(&d[0]).unwrap();
+            assert!(m.data.starts_with(data.as_bytes()), "key {id}");
+        }
+    }
+    // A long answer: every fragment is signed.
+    let many = ["clock"; 60].join(",");
+    let d = b.ask_from(LOOPBACK, &signed_by(1, opcode::READVAR, many.as_bytes(), 8));
+    assert!(d.len() >= 2, "{} fragments", d.len());
+    assert!(d.iter().all(|f| answer_signer(f) == Some(1)));
+    // A MAC altered in transit authenticates nothing: an unsigned answer.
+    let mut forged = signed_by(3, opcode::READVAR, b"stratum", 8);
+    let last = forged.len() - 1;
+    forged[last] ^= 1;
+    let d = b.ask_from(LOOPBACK, &forged);
+    assert_eq!(ControlMessage::decode(&d[0]).unwrap().mac, None);
+}
+
+#[test]
+fn only_the_control_key_writes_whatever_its_algorithm() {
+    for control_key in [1, 2, 3] {
+        let mut b = keyed_bench(control_key);
+        for id in [1, 2, 3] {
+            let d = b.ask_from(LOOPBACK, &signed_by(id, opcode::WRITEVAR, b"leap=2", 8));
+            let m = ControlMessage::decode(&d[0]).unwrap();
+            assert_eq!(answer_signer(&d[0]), Some(id));
+            if id == control_key {
+                assert!(!m.error, "key {id} is the control key");
+                assert_eq!(
+                    b.control.take_writes(),
+                    [Write::Leap(crate::proto::Leap::DeleteSecond)]
+                );
+            } else {
+                assert_eq!(m.status >> 8, error_code::PERMISSION, "key {id}");
+                assert!(b.control.take_writes().is_empty());
+            }
+        }
+    }
 }
 
 #[test]

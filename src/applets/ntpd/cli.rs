@@ -58,6 +58,17 @@ pub fn command() -> Command {
                 .help("Check the configuration: print each problem as FILE:LINE: message, exit 0 if ntpd could run with it, else 1"),
         )
         .arg(
+            value("filter-level", 'F', "LEVEL", "System call filter, as chronyd's -F: 0 none (the default), 1 kill ntpd on any system call the running daemon does not need (seccomp)")
+                .value_parser(value_parser!(u8).range(0..=1))
+                .conflicts_with("seccomp"),
+        )
+        .arg(
+            Arg::new("seccomp")
+                .long("seccomp")
+                .action(ArgAction::SetTrue)
+                .help("The same as -F 1"),
+        )
+        .arg(
             Arg::new("port")
                 .long("port")
                 .value_name("N")
@@ -106,6 +117,8 @@ pub struct Options {
     pub auth_required: Option<bool>,
     pub check: bool,
     pub port: Option<u16>,
+    /// `-F 1` / `--seccomp`: install the system call filter.
+    pub seccomp: bool,
     /// The command line as given, for the startup log line.
     pub command_line: String,
 }
@@ -150,6 +163,7 @@ impl Options {
             },
             check: m.get_flag("check"),
             port: m.get_one::<u16>("port").copied(),
+            seccomp: m.get_flag("seccomp") || m.get_one::<u8>("filter-level") == Some(&1),
             command_line: args
                 .iter()
                 .map(|a| a.to_string_lossy())
@@ -211,6 +225,18 @@ mod tests {
         let o = parse(&["ntpd", "-d", "-d"]).unwrap();
         assert_eq!((o.debug, o.foreground), (2, true));
         assert_eq!(parse(&["ntpd", "-D", "3"]).unwrap().debug, 3);
+    }
+
+    #[test]
+    fn the_system_call_filter_is_off_unless_asked_for() {
+        assert!(!parse(&["ntpd"]).unwrap().seccomp);
+        assert!(!parse(&["ntpd", "-F", "0"]).unwrap().seccomp);
+        assert!(parse(&["ntpd", "-F", "1"]).unwrap().seccomp);
+        assert!(parse(&["ntpd", "-nF1"]).unwrap().seccomp);
+        assert!(parse(&["ntpd", "--seccomp"]).unwrap().seccomp);
+        assert!(parse(&["ntpd", "-F", "2"]).is_err());
+        assert!(parse(&["ntpd", "-F", "-1"]).is_err());
+        assert!(parse(&["ntpd", "-F", "0", "--seccomp"]).is_err());
     }
 
     #[test]

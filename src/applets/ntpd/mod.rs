@@ -16,6 +16,7 @@ pub mod listen;
 pub mod log;
 mod privs;
 pub mod resolve;
+mod seccomp;
 pub mod serve;
 pub mod server;
 mod signals;
@@ -294,7 +295,6 @@ fn serve(
         privs::switch_user(account, keep)?;
     }
     let signals = signals::StopSignals::install().map_err(|e| format!("signals: {e}"))?;
-    readiness.ready();
 
     let drift_ppm = read_drift(config, log);
     let mut engine = crate::engine::Engine::new(
@@ -320,6 +320,16 @@ fn serve(
         resolver: resolve::Resolver::new().map_err(|e| format!("resolver: {e}"))?,
     };
     let control = control::Control::new(config);
+    // Start-up is over: from here on only the loop's system calls.
+    if o.seccomp {
+        let filter = seccomp::Filter::new(config.flags.ntp)?;
+        filter.install()?;
+        log.notice(&format!(
+            "seccomp filter installed ({} system calls allowed)",
+            filter.allowed
+        ));
+    }
+    readiness.ready();
     let mut running = serve::Loop::new(
         listeners,
         &mut responder,

@@ -185,3 +185,26 @@ fn unimplemented_directives_are_one_line_warnings() {
         ]
     );
 }
+
+#[test]
+fn key_lines_naming_keys_the_keys_file_lacks_are_warnings() {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = tempfile::tempdir().unwrap();
+    let keys = dir.path().join("ntp.keys");
+    std::fs::write(&keys, "1 MD5 secret\n2 SHA1 other\n").unwrap();
+    std::fs::set_permissions(&keys, std::fs::Permissions::from_mode(0o600)).unwrap();
+    std::fs::write(
+        dir.path().join("ntp.conf"),
+        "keys ntp.keys\ntrustedkey 1 2 7\nrequestkey 2\ncontrolkey 8\n",
+    )
+    .unwrap();
+    let (status, stdout, stderr) = check_in(dir.path(), "ntp.conf");
+    assert_eq!((status, stdout.as_str()), (0, ""));
+    assert_eq!(
+        stderr.lines().collect::<Vec<_>>(),
+        [
+            "ntp.conf:2: warning: trustedkey 7: no such key in ntp.keys",
+            "ntp.conf:4: warning: controlkey 8: no such key in ntp.keys",
+        ]
+    );
+}

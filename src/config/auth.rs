@@ -145,6 +145,48 @@ fn key_id(word: &str) -> Result<u32, String> {
     }
 }
 
+/// At most this many missing key IDs are listed in one warning (a range
+/// in `trustedkey` may name thousands).
+const MAX_LISTED_MISSING: usize = 8;
+
+/// The warning for a `trustedkey`/`requestkey`/`controlkey` line (its
+/// `keyword` and key `ids`) naming keys that the keys file at `path`, read
+/// as `keys`, does not hold: such a key authenticates nothing. None when
+/// every key is there, or when no keys were read at all (no `keys` line
+/// before this one, or an unreadable or empty file, which got its own
+/// message).
+pub fn missing_keys(
+    keyword: &str,
+    ids: &[u32],
+    path: Option<&Path>,
+    keys: &[Key],
+) -> Option<String> {
+    let path = path?;
+    if keys.is_empty() {
+        return None;
+    }
+    let mut missing: Vec<u32> = ids
+        .iter()
+        .copied()
+        .filter(|id| !keys.iter().any(|k| k.id == *id))
+        .collect();
+    missing.dedup();
+    let (first, rest) = missing.split_first()?;
+    let mut listed = first.to_string();
+    for id in rest.iter().take(MAX_LISTED_MISSING - 1) {
+        listed.push_str(&format!(" {id}"));
+    }
+    let unlisted = missing.len().saturating_sub(MAX_LISTED_MISSING);
+    if unlisted > 0 {
+        listed.push_str(&format!(" and {unlisted} more"));
+    }
+    let noun = if missing.len() == 1 { "key" } else { "keys" };
+    Some(format!(
+        "{keyword} {listed}: no such {noun} in {}",
+        path.display()
+    ))
+}
+
 /// Reads a keys file: its keys, and every problem as FILE:LINE in
 /// `diags`. A file that cannot be read is the caller's to report.
 pub fn read_keys_file(path: &Path, diags: &mut Diagnostics) -> std::io::Result<Vec<Key>> {
@@ -406,6 +448,29 @@ mod tests {
         assert_eq!(parse_single_key(&mut Args::new("requestkey", &w)), Ok(8));
         let w = words("8 9");
         assert!(parse_single_key(&mut Args::new("controlkey", &w)).is_err());
+    }
+
+    #[test]
+    fn keys_missing_from_the_keys_file_are_named() {
+        let (keys, _) = parse("1 MD5 one\n2 SHA1 two\n");
+        let path = Some(Path::new("/etc/ntp/keys"));
+        assert_eq!(missing_keys("trustedkey", &[1, 2], path, &keys), None);
+        assert_eq!(
+            missing_keys("trustedkey", &[1, 7], path, &keys).as_deref(),
+            Some("trustedkey 7: no such key in /etc/ntp/keys")
+        );
+        assert_eq!(
+            missing_keys("controlkey", &[9], path, &keys).as_deref(),
+            Some("controlkey 9: no such key in /etc/ntp/keys")
+        );
+        let range: Vec<u32> = (1..=20).collect();
+        assert_eq!(
+            missing_keys("trustedkey", &range, path, &keys).as_deref(),
+            Some("trustedkey 3 4 5 6 7 8 9 10 and 10 more: no such keys in /etc/ntp/keys")
+        );
+        // No keys file read (yet), or nothing read from it: nothing to say.
+        assert_eq!(missing_keys("trustedkey", &[7], None, &keys), None);
+        assert_eq!(missing_keys("trustedkey", &[7], path, &[]), None);
     }
 
     fn parse(text: &str) -> (Vec<Key>, Vec<String>) {

@@ -6,7 +6,7 @@ use std::path::PathBuf;
 use super::address;
 use super::args::Args;
 use super::assoc::{parse_association, parse_fudge};
-use super::auth::{parse_single_key, parse_trustedkey};
+use super::auth::{missing_keys, parse_single_key, parse_trustedkey};
 use super::model::{AssociationKind, Config, Driftfile, FudgeEntry, Origin, Target};
 use super::monitoring::{parse_filegen, parse_logconfig, parse_statistics};
 use super::restrict::{parse_discard, parse_restrict};
@@ -109,9 +109,22 @@ pub fn apply(
             config.keys = Some(path.clone());
             return Ok(FollowUp::ReadKeys(path));
         }
-        "trustedkey" => config.trusted_keys.extend(parse_trustedkey(&mut args)?),
-        "requestkey" => config.request_key = Some(parse_single_key(&mut args)?),
-        "controlkey" => config.control_key = Some(parse_single_key(&mut args)?),
+        "trustedkey" | "requestkey" | "controlkey" => {
+            let ids = match keyword {
+                "trustedkey" => parse_trustedkey(&mut args)?,
+                _ => vec![parse_single_key(&mut args)?],
+            };
+            // The keys file is read when its `keys` line is applied, so a
+            // key line after it can be checked against it, as classic ntpd
+            // complains of a trusted key it has no secret for.
+            let keys_file = config.keys.as_deref();
+            warnings.extend(missing_keys(keyword, &ids, keys_file, &config.keyring));
+            match keyword {
+                "trustedkey" => config.trusted_keys.extend(ids),
+                "requestkey" => config.request_key = ids.first().copied(),
+                _ => config.control_key = ids.first().copied(),
+            }
+        }
         "statistics" => config.statistics.extend(parse_statistics(&mut args)?),
         "statsdir" => config.statsdir = Some(single_path(&mut args)?),
         "filegen" => config.filegens.push(parse_filegen(&mut args)?),

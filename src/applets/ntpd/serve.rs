@@ -9,6 +9,7 @@
 use std::net::SocketAddr;
 use std::os::fd::AsRawFd;
 use std::path::PathBuf;
+use std::time::Duration;
 
 use super::adjust::ClockControl;
 use super::control::{Context, Control, Write};
@@ -16,6 +17,7 @@ use super::engine::{Action, Engine, Event, Level};
 use super::listen::Listener;
 use super::log::{self, Logger};
 use super::resolve::Resolver;
+use super::server::moderate::Moderation;
 use super::server::respond::stamp_transmit;
 use super::server::{Outcome, Responder};
 use super::signals::StopSignals;
@@ -51,6 +53,10 @@ pub struct Loop<'a, E: Engine> {
     /// Per committed reply: does it still need its transmit timestamp?
     stamp: Vec<bool>,
     pollfds: Vec<libc::pollfd>,
+    moderation: Moderation,
+    /// Whether waiting between batches is harmless: every serving socket
+    /// has kernel receive timestamps (see `moderate`).
+    may_moderate: bool,
 }
 
 impl<'a, E: Engine> Loop<'a, E> {
@@ -75,6 +81,10 @@ impl<'a, E: Engine> Loop<'a, E> {
             send: SendBatch::new(BATCH),
             stamp: vec![false; BATCH],
             pollfds: Vec::with_capacity(listeners.len() + 1),
+            moderation: Moderation::new(monotonic()),
+            may_moderate: listeners
+                .iter()
+                .all(|l| !l.serve || l.socket.kernel_timestamps()),
         }
     }
 
@@ -126,9 +136,20 @@ impl<'a, E: Engine> Loop<'a, E> {
                     self.carry_out(actions);
                 }
             }
+            let mut taken = 0;
+            let mut emptied = true;
             for i in 0..self.listeners.len() {
                 if self.pollfds[i + FIRST_LISTENER].revents & (libc::POLLIN | libc::POLLERR) != 0 {
-                    self.drain(i);
+                    let (n, empty) = self.drain(i);
+                    taken += n;
+                    emptied &= empty;
+                }
+            }
+            if taken > 0 {
+                self.moderation.taken(taken, monotonic());
+                match self.moderation.wait() {
+                    Some(wait) if self.may_moderate && emptied => sleep(wait),
+                    _ => {}
                 }
             }
             if let Some(at) = self.next_timer {
@@ -152,20 +173,23 @@ impl<'a, E: Engine> Loop<'a, E> {
         }
     }
 
-    /// Answers what is queued on listener `i`, batch by batch.
-    fn drain(&mut self, i: usize) {
+    /// Answers what is queued on listener `i`, batch by batch: how many
+    /// datagrams it took, and whether it left the socket empty.
+    fn drain(&mut self, i: usize) -> (usize, bool) {
         let listeners = self.listeners;
         let listener = &listeners[i];
+        let mut taken = 0;
         for _ in 0..BATCHES_PER_WAKE {
             let received = match self.recv.recv(&listener.socket) {
-                Ok(0) => break,
+                Ok(0) => return (taken, true),
                 Ok(n) => n,
                 Err(e) => {
                     self.log
                         .debug(&format!("recvmmsg on {}: {e}", listener.name));
-                    break;
+                    return (taken, true);
                 }
             };
+            taken += received;
             if !listener.serve {
                 continue;
             }
@@ -244,9 +268,10 @@ impl<'a, E: Engine> Loop<'a, E> {
                 self.carry_out(actions);
             }
             if received < BATCH {
-                break;
+                return (taken, true);
             }
         }
+        (taken, false)
     }
 
     /// Answers a mode 6 request from the socket it came in on.
@@ -401,4 +426,14 @@ fn pollfd(fd: std::os::fd::RawFd) -> libc::pollfd {
         events: libc::POLLIN,
         revents: 0,
     }
+}
+
+/// Sleeps for `d`; a signal cuts it short, which is what the loop wants.
+fn sleep(d: Duration) {
+    let ts = libc::timespec {
+        tv_sec: d.as_secs() as libc::time_t,
+        tv_nsec: d.subsec_nanos() as libc::c_long,
+    };
+    // SAFETY: ts is a valid timespec; the remainder is not wanted.
+    unsafe { libc::nanosleep(&ts, std::ptr::null_mut()) };
 }

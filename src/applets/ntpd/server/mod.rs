@@ -9,6 +9,7 @@
 //! written into the caller's buffer.
 
 pub mod access;
+pub mod moderate;
 pub mod mru;
 pub mod respond;
 pub mod system;

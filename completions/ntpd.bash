@@ -23,7 +23,7 @@ _ntpd() {
 
     case "${cmd}" in
         ntpd)
-            opts="-c -n -d -D -f -g -x -q -k -l -L -N -p -s -t -u -i -4 -6 -a -A -h --version --check --port --help"
+            opts="-c -n -d -D -f -g -x -q -k -l -L -N -p -s -t -u -i -4 -6 -a -A -F -h --version --check --seccomp --port --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -66,6 +66,10 @@ _ntpd() {
                     return 0
                     ;;
                 -i)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -F)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

@@ -14,5 +14,6 @@ mod flood;
 mod hostile;
 mod peers;
 mod restrict;
+mod seccomp;
 mod serve;
 mod upstream;

@@ -58,8 +58,12 @@ pub fn command() -> Command {
                 .help("Check the configuration: print each problem as FILE:LINE: message, exit 0 if ntpd could run with it, else 1"),
         )
         .arg(
-            value("filter-level", 'F', "LEVEL", "System call filter, as chronyd's -F: 0 none (the default), 1 kill ntpd on any system call the running daemon does not need (seccomp)")
+            value("filter-level", 'F', "LEVEL", "System call filter (seccomp), as chronyd's -F: 0 none (the default); 1 once started, allow only the system calls ntpd needs: any other kills it with SIGSYS, and the kernel log (journalctl -k) names the call")
                 .value_parser(value_parser!(u8).range(0..=1))
+                // chronyd's negative levels (SIGSYS instead of a kill) are
+                // refused as a value, not mistaken for an option: the kill
+                // here already ends with SIGSYS and a core dump.
+                .allow_negative_numbers(true)
                 .conflicts_with("seccomp"),
         )
         .arg(

@@ -11,7 +11,11 @@
 #   - the server's CPU time per reply at a fixed offered load (100k req/s
 #     by default), from /proc/PID/stat (utime + stime);
 #   - its idle resident memory (VmRSS);
-# then prints both side by side with the ratios ntpbox/chronyd. Each load
+# then prints both side by side with the ratios ntpbox/chronyd. A third
+# column, "floor", is ntpload's own trivial responder (`ntpload serve`:
+# recvmmsg/sendmmsg of 64, no timestamps, no checks), measured the same
+# way: what the kernel's UDP path alone costs per reply on this machine,
+# the bound below which no socket server can go. Each load
 # run is repeated (-n, default 3) and the best figure kept: on a shared
 # machine other processes only ever make a run look worse.
 #
@@ -128,6 +132,12 @@ start_chronyd() { # PORT
 	SERVER_PID=$!
 }
 
+start_floor() { # PORT
+	# Long enough for every load run; it stops by itself (ntpload's limit).
+	taskset -c "$SERVER_CPU" "$NTPLOAD" serve "127.0.0.1:$1" -d 120 2>"$WORK/floor.log" &
+	SERVER_PID=$!
+}
+
 stop_server() {
 	kill "$SERVER_PID"
 	wait "$SERVER_PID" 2>/dev/null || true
@@ -154,8 +164,15 @@ measure() { # NAME START_FUNCTION
 	R[$name.p50]=inf
 	R[$name.p99]=inf
 	R[$name.cpu_ns]=inf
+	R[$name.sat_cpu_ns]=inf
 	for run in $(seq "$RUNS"); do
+		before=$(cpu_seconds "$SERVER_PID")
 		sat=$(load "$port")
+		after=$(cpu_seconds "$SERVER_PID")
+		ns=$(python3 -c "print(round(($after - $before) * 1e9 / max(1, $(field "$sat" replies_ok))))")
+		if better "$ns" "${R[$name.sat_cpu_ns]}" min; then
+			R[$name.sat_cpu_ns]=$ns
+		fi
 		if better "$(field "$sat" replies_per_s)" "${R[$name.rps]}" max; then
 			R[$name.rps]=$(field "$sat" replies_per_s)
 			R[$name.sat_lost]=$(field "$sat" lost)
@@ -186,17 +203,19 @@ measure() { # NAME START_FUNCTION
 
 measure ntpbox start_ntpbox
 measure chronyd start_chronyd
+measure floor start_floor
 
 ratio() { python3 -c "a, b = float('$1'), float('$2'); print(f'{a / b:.2f}' if b else '-')"; }
 
-printf '\n%-34s %14s %14s %10s\n' "" "ntpbox ntpd" "chronyd" "ratio"
-row() { printf '%-34s %14s %14s %10s\n' "$1" "$2" "$3" "$4"; }
-row "replies/s at saturation" "${R[ntpbox.rps]}" "${R[chronyd.rps]}" "$(ratio "${R[ntpbox.rps]}" "${R[chronyd.rps]}")"
-row "lost at saturation (of sent)" "${R[ntpbox.sat_lost]}/${R[ntpbox.sat_sent]}" "${R[chronyd.sat_lost]}/${R[chronyd.sat_sent]}" ""
-row "p50 latency at ${LATENCY_RATE}/s (us)" "${R[ntpbox.p50]}" "${R[chronyd.p50]}" "$(ratio "${R[ntpbox.p50]}" "${R[chronyd.p50]}")"
-row "p99 latency at ${LATENCY_RATE}/s (us)" "${R[ntpbox.p99]}" "${R[chronyd.p99]}" "$(ratio "${R[ntpbox.p99]}" "${R[chronyd.p99]}")"
-row "lost at ${LATENCY_RATE}/s" "${R[ntpbox.lat_lost]}" "${R[chronyd.lat_lost]}" ""
-row "server CPU per reply at ${CPU_RATE}/s (ns)" "${R[ntpbox.cpu_ns]}" "${R[chronyd.cpu_ns]}" "$(ratio "${R[ntpbox.cpu_ns]}" "${R[chronyd.cpu_ns]}")"
-row "replies (lost) at ${CPU_RATE}/s" "${R[ntpbox.cpu_replies]} (${R[ntpbox.cpu_lost]})" "${R[chronyd.cpu_replies]} (${R[chronyd.cpu_lost]})" ""
+printf '\n%-34s %14s %14s %10s %14s\n' "" "ntpbox ntpd" "chronyd" "ratio" "floor"
+row() { printf '%-34s %14s %14s %10s %14s\n' "$1" "$2" "$3" "$4" "${5:-}"; }
+row "replies/s at saturation" "${R[ntpbox.rps]}" "${R[chronyd.rps]}" "$(ratio "${R[ntpbox.rps]}" "${R[chronyd.rps]}")" "${R[floor.rps]}"
+row "lost at saturation (of sent)" "${R[ntpbox.sat_lost]}/${R[ntpbox.sat_sent]}" "${R[chronyd.sat_lost]}/${R[chronyd.sat_sent]}" "" "${R[floor.sat_lost]}/${R[floor.sat_sent]}"
+row "p50 latency at ${LATENCY_RATE}/s (us)" "${R[ntpbox.p50]}" "${R[chronyd.p50]}" "$(ratio "${R[ntpbox.p50]}" "${R[chronyd.p50]}")" "${R[floor.p50]}"
+row "p99 latency at ${LATENCY_RATE}/s (us)" "${R[ntpbox.p99]}" "${R[chronyd.p99]}" "$(ratio "${R[ntpbox.p99]}" "${R[chronyd.p99]}")" "${R[floor.p99]}"
+row "lost at ${LATENCY_RATE}/s" "${R[ntpbox.lat_lost]}" "${R[chronyd.lat_lost]}" "" "${R[floor.lat_lost]}"
+row "server CPU per reply at ${CPU_RATE}/s (ns)" "${R[ntpbox.cpu_ns]}" "${R[chronyd.cpu_ns]}" "$(ratio "${R[ntpbox.cpu_ns]}" "${R[chronyd.cpu_ns]}")" "${R[floor.cpu_ns]}"
+row "server CPU per reply, saturated (ns)" "${R[ntpbox.sat_cpu_ns]}" "${R[chronyd.sat_cpu_ns]}" "$(ratio "${R[ntpbox.sat_cpu_ns]}" "${R[chronyd.sat_cpu_ns]}")" "${R[floor.sat_cpu_ns]}"
+row "replies (lost) at ${CPU_RATE}/s" "${R[ntpbox.cpu_replies]} (${R[ntpbox.cpu_lost]})" "${R[chronyd.cpu_replies]} (${R[chronyd.cpu_lost]})" "" "${R[floor.cpu_replies]} (${R[floor.cpu_lost]})"
 row "idle RSS (KiB)" "${R[ntpbox.rss]}" "${R[chronyd.rss]}" "$(ratio "${R[ntpbox.rss]}" "${R[chronyd.rss]}")"
 row "kiss codes seen at saturation" "${R[ntpbox.kiss]:--}" "${R[chronyd.kiss]:--}" ""

@@ -9,14 +9,16 @@ use clap::{value_parser, Arg, ArgAction, ArgMatches, Command};
 pub fn command() -> Command {
     Command::new("ntpd")
         .version(env!("CARGO_PKG_VERSION"))
-        .about("The NTP daemon: serve time and (in a later part) synchronise the clock")
+        .about("The NTP daemon: synchronise the clock to NTP servers and serve time")
         .long_about(
-            "The NTP daemon. It reads ntp.conf (classic grammar), answers NTP client \
-             requests on UDP port 123 (or --port), applies restrict rules and rate \
-             limits, and serves from the local clock driver (server 127.127.1.0 + \
-             fudge 127.127.1.0 stratum N) or orphan mode. Polling upstream servers and \
-             disciplining the clock are not implemented yet: use 'disable ntp' to run \
-             without the right to change the clock.",
+            "The NTP daemon. It reads ntp.conf (classic grammar), polls the servers, \
+             pools and peers it names, selects the best of them and disciplines the \
+             system clock (steps above 128 ms, otherwise a bounded change of rate). \
+             It answers NTP client requests and ntpq's mode 6 queries on UDP port 123 \
+             (or --port), applies restrict rules and rate limits, and can serve from \
+             the local clock driver (server 127.127.1.0 + fudge 127.127.1.0 stratum N) \
+             or in orphan mode. With 'disable ntp' it never touches the clock and runs \
+             without the right to change it.",
         )
         .disable_version_flag(true)
         .arg(flag("version", None, "Print the version and exit").long("version").action(ArgAction::Version))

@@ -301,6 +301,13 @@ fn ntpsec_ntpq_config_is_refused_in_signed_words_with_the_control_key() {
     let out = d.ntpq(&["-c", config]);
     assert_eq!(out.stderr, "***Invalid key identifier\n");
     assert!(!d.log().contains("leap warning"), "{}", d.log());
+    // Only the control key's attempt is logged, once.
+    let refused = d
+        .log()
+        .lines()
+        .filter(|l| l.contains("runtime configuration refused (not supported)"))
+        .count();
+    assert_eq!(refused, 1, "{}", d.log());
 }
 
 #[test]

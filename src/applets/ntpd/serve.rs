@@ -147,7 +147,7 @@ impl<'a, E: Engine> Loop<'a, E> {
             }
             if taken > 0 {
                 self.moderation.taken(taken, monotonic());
-                match self.moderation.wait() {
+                match self.moderation.wait_after(taken) {
                     Some(wait) if self.may_moderate && emptied => sleep(wait),
                     _ => {}
                 }
@@ -298,6 +298,9 @@ impl<'a, E: Engine> Loop<'a, E> {
                     self.log
                         .notice(&format!("mode 6 from {from}: leap warning set to {leap:?}"));
                 }
+                Write::ConfigureRefused => self.log.notice(&format!(
+                    "mode 6 from {from}: runtime configuration refused (not supported): edit the configuration file and restart"
+                )),
             }
         }
         for reply in replies {

@@ -82,11 +82,16 @@ pub struct Control {
     writes: Vec<Write>,
 }
 
-/// A change an authenticated WRITEVAR asked for.
+/// A change an authenticated request asked for, for the loop to carry out
+/// (or, for runtime configuration, to log as refused).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Write {
     /// `leap=N` at association 0: the leap warning to advertise.
     Leap(crate::proto::Leap),
+    /// A CONFIGURE (`ntpq :config`) signed with the control key: refused,
+    /// and worth a line in the log, since the administrator expected a
+    /// change.
+    ConfigureRefused,
 }
 
 /// What `Control::respond` may read besides the engine's variables.
@@ -230,7 +235,10 @@ impl Control {
             opcode::REQ_NONCE => Ok(self.issue_nonce(cx, &response)),
             opcode::READ_MRU => return self.read_mru(msg, cx, mono, &response),
             opcode::WRITEVAR if control => self.write_variables(msg, &response),
-            opcode::CONFIGURE if control => Ok(response.text(0, 0, NO_RUNTIME_CONFIG)),
+            opcode::CONFIGURE if control => {
+                self.writes.push(Write::ConfigureRefused);
+                Ok(response.text(0, 0, NO_RUNTIME_CONFIG))
+            }
             opcode::WRITEVAR
             | opcode::WRITECLOCK
             | opcode::CONFIGURE

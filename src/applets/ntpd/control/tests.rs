@@ -549,6 +549,7 @@ fn writes_with_the_control_key_are_checked_and_answered_signed() {
         b"runtime configuration is not supported: edit ntp.conf and restart ntpd\r\n"
     );
     assert!(matches!(m.mac, Some(MacField::Mac { key_id: 1, .. })));
+    assert_eq!(b.control.take_writes(), vec![Write::ConfigureRefused]);
     // A trusted key that is not the control key authenticates but may not
     // write: refused, and the refusal is signed with that key.
     for op in [opcode::WRITEVAR, opcode::CONFIGURE] {

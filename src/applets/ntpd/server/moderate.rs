@@ -62,9 +62,12 @@ impl Moderation {
         self.served = 0;
     }
 
-    /// How long to wait before looking for the next batch, if at all.
-    pub fn wait(&self) -> Option<Duration> {
-        self.wait
+    /// How long to wait before looking for the next batch, after a wake
+    /// that took `taken` requests: not at all when that wake already found
+    /// a batch (under saturation requests queue up by themselves, and an
+    /// idle wait would only lose throughput).
+    pub fn wait_after(&self, taken: usize) -> Option<Duration> {
+        self.wait.filter(|_| (taken as f64) < TARGET_BATCH)
     }
 }
 
@@ -87,7 +90,7 @@ mod tests {
     fn ordinary_loads_never_wait() {
         let mut m = Moderation::new(0.0);
         feed(&mut m, 0.0, 10_000.0, 1, 1.0);
-        assert_eq!(m.wait(), None);
+        assert_eq!(m.wait_after(1), None);
     }
 
     #[test]
@@ -95,18 +98,26 @@ mod tests {
         let mut m = Moderation::new(0.0);
         let t = feed(&mut m, 0.0, 100_000.0, 1, 0.2);
         // 32 requests at 100k/s arrive in 320 us: more than the bound.
-        assert_eq!(m.wait(), Some(MAX_WAIT));
-        feed(&mut m, t, 400_000.0, 64, 0.2);
-        assert_eq!(m.wait(), Some(Duration::from_micros(80)));
+        assert_eq!(m.wait_after(1), Some(MAX_WAIT));
+        feed(&mut m, t, 400_000.0, 8, 0.2);
+        assert_eq!(m.wait_after(8), Some(Duration::from_micros(80)));
+    }
+
+    #[test]
+    fn a_wake_that_found_a_batch_does_not_wait() {
+        let mut m = Moderation::new(0.0);
+        feed(&mut m, 0.0, 250_000.0, 64, 0.2);
+        assert_eq!(m.wait_after(64), None);
+        assert!(m.wait_after(3).is_some());
     }
 
     #[test]
     fn the_wait_ends_when_the_load_does() {
         let mut m = Moderation::new(0.0);
         let t = feed(&mut m, 0.0, 100_000.0, 4, 0.2);
-        assert!(m.wait().is_some());
+        assert!(m.wait_after(4).is_some());
         // One request after a long quiet spell: the window's rate is tiny.
         m.taken(1, t + 1.0);
-        assert_eq!(m.wait(), None);
+        assert_eq!(m.wait_after(1), None);
     }
 }

@@ -7,6 +7,7 @@
 #[path = "../common/mod.rs"]
 mod common;
 
+mod auth_ntpsec;
 mod cli;
 mod client;
 mod daemon;

@@ -256,6 +256,16 @@ impl SendBatch {
             .map(|(b, &l)| &mut b[..l])
     }
 
+    /// The committed replies' whole buffers and lengths, for last-moment
+    /// changes that may change a length (signing after stamping).
+    pub fn committed_bufs_mut(
+        &mut self,
+    ) -> impl Iterator<Item = (&mut [u8; SEND_BUF_LEN], &mut usize)> + '_ {
+        self.bufs[..self.count]
+            .iter_mut()
+            .zip(self.lens[..self.count].iter_mut())
+    }
+
     /// Sends every committed reply and empties the batch. Returns how many
     /// went out; a reply the kernel refuses (e.g. no route) is skipped.
     pub fn flush(&mut self, socket: &ServerSocket) -> io::Result<usize> {

@@ -18,6 +18,7 @@ use super::listen::Listener;
 use super::log::{self, Logger};
 use super::resolve::Resolver;
 use super::server::moderate::Moderation;
+use super::server::pace::SendPace;
 use super::server::respond::stamp_transmit;
 use super::server::{Outcome, Responder};
 use super::signals::StopSignals;
@@ -50,8 +51,9 @@ pub struct Loop<'a, E: Engine> {
     exit: Option<i32>,
     recv: RecvBatch,
     send: SendBatch,
-    /// Per committed reply: does it still need its transmit timestamp?
-    stamp: Vec<bool>,
+    /// Per committed reply: what it still needs before it goes out.
+    finish: Vec<Finish>,
+    pace: SendPace,
     pollfds: Vec<libc::pollfd>,
     moderation: Moderation,
     /// Whether waiting between batches is harmless: every serving socket
@@ -79,7 +81,8 @@ impl<'a, E: Engine> Loop<'a, E> {
             exit: None,
             recv: RecvBatch::new(BATCH),
             send: SendBatch::new(BATCH),
-            stamp: vec![false; BATCH],
+            finish: vec![Finish::Ready; BATCH],
+            pace: SendPace::default(),
             pollfds: Vec::with_capacity(listeners.len() + 1),
             moderation: Moderation::new(monotonic()),
             may_moderate: listeners
@@ -216,22 +219,14 @@ impl<'a, E: Engine> Loop<'a, E> {
                     .responder
                     .respond(d.bytes, from, rx, mono, &system, out)
                 {
-                    Outcome::Reply {
-                        len,
-                        stamp,
-                        sign: None,
-                    } => {
-                        self.stamp[self.send.len()] = stamp;
-                        self.send.commit(len, from);
-                    }
-                    // Authenticated: the MAC covers the transmit time, so
-                    // it is stamped now and signed before committing.
-                    Outcome::Reply {
-                        sign: Some(key_id), ..
-                    } => {
-                        stamp_transmit(out, NtpTimestamp::from_unix(realtime()));
-                        let len = self.responder.sign(key_id, out);
-                        self.stamp[self.send.len()] = false;
+                    Outcome::Reply { len, stamp, sign } => {
+                        self.finish[self.send.len()] = match (stamp, sign) {
+                            // The MAC covers the transmit time: signed
+                            // once stamped.
+                            (_, Some(key_id)) => Finish::StampAndSign(key_id),
+                            (true, None) => Finish::Stamp,
+                            (false, None) => Finish::Ready,
+                        };
                         self.send.commit(len, from);
                     }
                     Outcome::Drop(_) => {}
@@ -242,16 +237,7 @@ impl<'a, E: Engine> Loop<'a, E> {
                 }
             }
             if !self.send.is_empty() {
-                let transmit = NtpTimestamp::from_unix(realtime());
-                for (reply, &stamp) in self.send.committed_mut().zip(&self.stamp) {
-                    if stamp {
-                        stamp_transmit(reply, transmit);
-                    }
-                }
-                if let Err(e) = self.send.flush(&listener.socket) {
-                    self.log
-                        .debug(&format!("sendmmsg on {}: {e}", listener.name));
-                }
+                self.send_replies(listener);
             }
             for (from, rx, bytes) in passed {
                 if bytes.first().map(|b| b & 7) == Some(CONTROL_MODE) {
@@ -272,6 +258,30 @@ impl<'a, E: Engine> Loop<'a, E> {
             }
         }
         (taken, false)
+    }
+
+    /// Stamps each committed reply with the time it will leave (see
+    /// `pace`), signs those that need it, and sends them all.
+    fn send_replies(&mut self, listener: &Listener) {
+        let start = realtime();
+        let started = monotonic();
+        for (k, (reply, len)) in self.send.committed_bufs_mut().enumerate() {
+            let leaves = || NtpTimestamp::from_unix(start.add_secs_f64(self.pace.offset_of(k)));
+            match self.finish[k] {
+                Finish::Ready => {}
+                Finish::Stamp => stamp_transmit(reply, leaves()),
+                Finish::StampAndSign(key_id) => {
+                    stamp_transmit(reply, leaves());
+                    *len = self.responder.sign(key_id, reply);
+                }
+            }
+        }
+        match self.send.flush(&listener.socket) {
+            Ok(sent) => self.pace.measured(sent, monotonic() - started),
+            Err(e) => self
+                .log
+                .debug(&format!("sendmmsg on {}: {e}", listener.name)),
+        }
     }
 
     /// Answers a mode 6 request from the socket it came in on.
@@ -395,6 +405,16 @@ impl<'a, E: Engine> Loop<'a, E> {
             self.log.debug(&format!("sendto {to}: {e}"));
         }
     }
+}
+
+/// What a committed reply still needs before it goes out.
+#[derive(Clone, Copy, Debug)]
+enum Finish {
+    Ready,
+    /// Its transmit timestamp.
+    Stamp,
+    /// Its transmit timestamp, then the MAC of this key.
+    StampAndSign(u32),
 }
 
 /// Why the loop ended.

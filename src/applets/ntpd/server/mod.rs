@@ -11,6 +11,7 @@
 pub mod access;
 pub mod moderate;
 pub mod mru;
+pub mod pace;
 pub mod respond;
 pub mod system;
 

@@ -1,10 +1,13 @@
 //! The daemon's loop: one thread around poll(2). Ready sockets are drained
 //! in batches (recvmmsg), each request answered by the responder from the
-//! engine's current state, the replies stamped with the transmit time as
-//! late as possible and sent in one sendmmsg. Timers the engine arms are
-//! the poll timeout. The engine's clock actions go to `ClockControl`, its
-//! drift and statistics lines to their files, its name lookups to the
-//! resolver thread. A stop signal, or the engine's `Exit`, ends the loop.
+//! engine's current state, each reply stamped with the time it leaves
+//! (`server::pace`) and the batch sent in one sendmmsg. Under heavy load
+//! the loop waits a little between batches (`server::moderate`) so that
+//! system calls and wake-ups are paid per batch, not per request. Timers
+//! the engine arms are the poll timeout. The engine's clock actions go to
+//! `ClockControl`, its drift and statistics lines to their files, its name
+//! lookups to the resolver thread. A stop signal, or the engine's `Exit`,
+//! ends the loop.
 
 use std::net::SocketAddr;
 use std::os::fd::AsRawFd;

@@ -232,6 +232,9 @@ pub struct Assoc {
     pub filter: ClockFilter,
     pub estimator: Estimator,
     pub flash: u16,
+    /// The last packet from the peer passed its `key N` check (the status
+    /// word's `auth` bit, which ntpq -c as shows as `ok`).
+    pub authentic: bool,
     pub select: u8,
     pub event_count: u8,
     pub event_code: u8,
@@ -281,6 +284,7 @@ impl Assoc {
             filter: ClockFilter::new(now),
             estimator: Estimator::new(0.0, 1.0),
             flash: 0,
+            authentic: false,
             select: 0,
             event_count: 0,
             event_code: 0,

@@ -46,8 +46,10 @@ impl Engine {
         // nothing else about them is looked at.
         if let Some(i) = found {
             if let Some(key) = self.assocs[i].options.key {
-                if self.keys.verify_decoded(bytes, &packet) != crate::auth::Verdict::Authentic(key)
-                {
+                let authentic = self.keys.verify_decoded(bytes, &packet)
+                    == crate::auth::Verdict::Authentic(key);
+                self.assocs[i].authentic = authentic;
+                if !authentic {
                     self.assocs[i].flash = super::assoc::flash::AUTH;
                     return;
                 }

@@ -795,3 +795,55 @@ fn a_duplicate_line_is_one_association() {
         .iter()
         .any(|l| l.contains("duplicate association 192.0.2.1:123")));
 }
+
+/// `server ... key 7` with key 7 (SHA1) trusted: the engine and a keyring
+/// holding the same secret, to sign the server's replies with.
+fn keyed_engine() -> (Engine, crate::auth::Keyring) {
+    let mut l = parse_str(
+        "server 192.0.2.1 iburst key 7\n",
+        std::path::Path::new("t.conf"),
+    );
+    let key = crate::config::Key {
+        id: 7,
+        algorithm: crate::auth::Algorithm::Sha1,
+        secret: b"shared secret".to_vec(),
+        access: Vec::new(),
+        line: 1,
+    };
+    l.config.keyring.push(key);
+    l.config.trusted_keys.push(7);
+    let ring = crate::auth::Keyring::from_config(&l.config.keyring, &[7]).unwrap();
+    (Engine::new(&l.config, start()), ring)
+}
+
+#[test]
+fn a_keyed_association_shows_authentication_in_its_status_word() {
+    use crate::proto::status::peer_bits::{AUTHENTIC, AUTH_ENABLED};
+    let (mut e, ring) = keyed_engine();
+    let (now, actions) = until_sent(&mut e, t0(), 2.0);
+    assert_eq!(
+        only_peer(&e).status.bits & (AUTH_ENABLED | AUTHENTIC),
+        AUTH_ENABLED
+    );
+    // A signed reply: used, and the association is authentic.
+    let request = sent(&actions)[0].1;
+    let (rx, mut bytes) = reply(&request, now, 0.01, 0.002);
+    let header = bytes.clone();
+    ring.sign(7, &header, &mut bytes).unwrap();
+    deliver(&mut e, &bytes, rx);
+    let p = only_peer(&e);
+    assert_eq!(p.reach, 1);
+    assert_eq!(
+        p.status.bits & (AUTH_ENABLED | AUTHENTIC),
+        AUTH_ENABLED | AUTHENTIC
+    );
+    // An unsigned one: refused with the AUTH flash, and no longer authentic.
+    let (now, actions) = until_sent(&mut e, rx, 4.0);
+    let request = sent(&actions)[0].1;
+    let (rx, bytes) = reply(&request, now, 0.01, 0.002);
+    deliver(&mut e, &bytes, rx);
+    let p = only_peer(&e);
+    assert_eq!(p.flash, assoc::flash::AUTH);
+    assert_eq!(p.reach, 1);
+    assert_eq!(p.status.bits & (AUTH_ENABLED | AUTHENTIC), AUTH_ENABLED);
+}

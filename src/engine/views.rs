@@ -36,6 +36,12 @@ impl Engine {
         if matches!(a.role, Role::BroadcastClient | Role::BroadcastServer) {
             bits |= peer_bits::BROADCAST;
         }
+        if a.options.key.is_some() {
+            bits |= peer_bits::AUTH_ENABLED;
+        }
+        if a.authentic {
+            bits |= peer_bits::AUTHENTIC;
+        }
         PeerStatus {
             bits,
             select: a.select,

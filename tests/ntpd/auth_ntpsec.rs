@@ -330,6 +330,11 @@ fn ntpbox_synchronises_to_ntpsec_with_each_key_type_and_not_with_wrong_secrets()
             );
         }
     }
+    // Our own `as`: every association keyed, reached and authentic.
+    assert_eq!(
+        auth_columns(&ntpbox_view(&d, &["-c", "as"])),
+        vec![["yes", "yes", "ok"]; KEYS.len()]
+    );
     assert!(
         d.log().contains(&format!(
             "synchronized to {}, stratum 11",
@@ -390,6 +395,11 @@ fn ntpbox_synchronises_to_ntpsec_with_each_key_type_and_not_with_wrong_secrets()
             );
         }
     }
+    // Keyed, never reached, never authentic.
+    assert_eq!(
+        auth_columns(&ntpbox_view(&w, &["-c", "as"])),
+        vec![["yes", "no", "bad"]; KEYS.len()]
+    );
     let after = authinfo();
     // Each poll of the wrong ntpbox is one failure: two digest keys, one CMAC.
     assert!(authinfo_count(&after, "digest failures") >= 2, "{after}");
@@ -583,4 +593,16 @@ fn ntpsec_selects_ntpbox_with_each_key_type_and_rejects_wrong_secrets() {
     assert!(count("replies") >= KEYS.len() as u64, "{summary}");
     assert!(count("refused") >= KEYS.len() as u64, "{summary}");
     assert_eq!(count("kiss-o'-death"), 0, "{summary}");
+}
+
+/// The conf, reach and auth columns of each row of `ntpq -c as`.
+fn auth_columns(text: &str) -> Vec<[String; 3]> {
+    text.lines()
+        .filter_map(|line| {
+            let words: Vec<&str> = line.split_whitespace().collect();
+            // ind assid status conf reach auth condition ...
+            (words.len() >= 6 && words[0].parse::<u32>().is_ok())
+                .then(|| [words[3], words[4], words[5]].map(String::from))
+        })
+        .collect()
 }

@@ -1,11 +1,9 @@
 //! The command line: help, options that belong to part 2, clock control,
 //! bad configurations, daemonizing with a pidfile.
 
-use std::time::{Duration, Instant};
-
 use crate::client::{Client, REPLY_WAIT};
 use crate::common;
-use crate::daemon::{messages, run, status_field, wait_bounded};
+use crate::daemon::{messages, run, status_field, Daemonized};
 use crate::serve::LOCAL_CLOCK_10;
 
 #[test]
@@ -94,50 +92,18 @@ fn usage_errors_exit_1() {
 
 #[test]
 fn without_n_it_daemonizes_writes_the_pidfile_and_removes_it_on_sigterm() {
-    let dir = tempfile::tempdir().unwrap();
-    let pidfile = dir.path().join("ntpd.pid");
-    let log = dir.path().join("ntpd.log");
-    let port = common::free_udp_port();
-    std::fs::write(dir.path().join("ntp.conf"), LOCAL_CLOCK_10).unwrap();
-    let mut parent = crate::daemon::command()
-        .current_dir(dir.path())
-        .args(["-c", "ntp.conf", "-p"])
-        .arg(&pidfile)
-        .arg("-l")
-        .arg(&log)
-        .args(["--port", &port.to_string()])
-        .spawn()
-        .unwrap();
-    let status = wait_bounded(&mut parent);
-    assert_eq!(
-        status.code(),
-        Some(0),
-        "the parent exits 0 once the daemon serves"
-    );
-    let pid: i32 = std::fs::read_to_string(&pidfile)
-        .expect("pidfile written before the parent exits")
-        .trim()
-        .parse()
-        .unwrap();
-    assert_ne!(pid as u32, parent.id(), "the daemon is the child");
-    let addr = std::net::SocketAddr::from(([127, 0, 0, 1], port));
-    let r = Client::bind("127.0.0.1").ask(addr, REPLY_WAIT);
-    // SAFETY: kill(2) on the PID our daemon wrote.
-    unsafe { libc::kill(pid, libc::SIGTERM) };
-    let start = Instant::now();
-    while pidfile.exists() && start.elapsed() < Duration::from_secs(10) {
-        std::thread::sleep(Duration::from_millis(20));
-    }
+    let d = Daemonized::start(LOCAL_CLOCK_10, &[]);
+    let r = Client::bind("127.0.0.1").ask(d.addr(), REPLY_WAIT);
+    d.terminate();
     assert_eq!(r.map(|r| r.stratum), Some(10));
-    assert!(!pidfile.exists(), "pidfile removed on exit");
-    let text = std::fs::read_to_string(&log).unwrap();
+    let text = d.log();
     let m = messages(&text);
     assert!(
         m.iter()
             .any(|l| l.starts_with("ntpd exiting on signal 15 (Terminated)")),
         "{text}"
     );
-    assert!(text.contains(&format!("ntpd[{pid}]: ")), "{text}");
+    assert!(text.contains(&format!("ntpd[{}]: ", d.pid)), "{text}");
 }
 
 #[test]

@@ -179,3 +179,75 @@ pub fn status_field(pid: u32, name: &str) -> String {
         .find_map(|l| l.strip_prefix(name).map(|v| v.trim().to_string()))
         .unwrap_or_default()
 }
+
+/// An ntpd started without `-n`: it forked, its parent exited 0 once the
+/// daemon was ready, and the daemon's PID is the one in its pidfile.
+pub struct Daemonized {
+    pub pid: u32,
+    pub port: u16,
+    pub pidfile: PathBuf,
+    pub logfile: PathBuf,
+    _dir: tempfile::TempDir,
+}
+
+impl Daemonized {
+    /// `ntpd -c CONF -p PIDFILE -l LOGFILE --port PORT EXTRA_ARGS`.
+    pub fn start(conf: &str, extra_args: &[&str]) -> Daemonized {
+        let dir = tempfile::tempdir().unwrap();
+        let pidfile = dir.path().join("ntpd.pid");
+        let logfile = dir.path().join("ntpd.log");
+        let port = common::free_udp_port();
+        std::fs::write(dir.path().join("ntp.conf"), conf).unwrap();
+        let mut parent = command()
+            .current_dir(dir.path())
+            .args(["-c", "ntp.conf", "-p"])
+            .arg(&pidfile)
+            .arg("-l")
+            .arg(&logfile)
+            .args(["--port", &port.to_string()])
+            .args(extra_args)
+            .spawn()
+            .unwrap();
+        let status = wait_bounded(&mut parent);
+        assert_eq!(
+            status.code(),
+            Some(0),
+            "the parent exits 0 once the daemon serves"
+        );
+        let pid: u32 = std::fs::read_to_string(&pidfile)
+            .expect("pidfile written before the parent exits")
+            .trim()
+            .parse()
+            .unwrap();
+        assert_ne!(pid, parent.id(), "the daemon is the child");
+        Daemonized {
+            pid,
+            port,
+            pidfile,
+            logfile,
+            _dir: dir,
+        }
+    }
+
+    pub fn addr(&self) -> SocketAddr {
+        SocketAddr::from(([127, 0, 0, 1], self.port))
+    }
+
+    pub fn log(&self) -> String {
+        std::fs::read_to_string(&self.logfile).unwrap_or_default()
+    }
+
+    /// SIGTERM, then waits until the daemon removed its pidfile (its last
+    /// file operation) and is gone.
+    pub fn terminate(&self) {
+        // SAFETY: kill(2) on the PID our daemon wrote.
+        unsafe { libc::kill(self.pid as libc::pid_t, libc::SIGTERM) };
+        let start = Instant::now();
+        while (self.pidfile.exists() || Path::new(&format!("/proc/{}", self.pid)).exists())
+            && start.elapsed() < PATIENCE
+        {
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        assert!(!self.pidfile.exists(), "pidfile removed on exit");
+    }
+}

@@ -7,12 +7,11 @@
 //! one.
 
 use std::net::SocketAddr;
-use std::path::Path;
 use std::time::{Duration, Instant};
 
 use crate::client::{Client, REPLY_WAIT};
 use crate::common;
-use crate::daemon::{messages, run, status_field, wait_bounded, Daemon};
+use crate::daemon::{messages, run, status_field, Daemon, Daemonized};
 
 /// The upstream: one stratum above the filtered daemon's local clock, so
 /// that the filtered daemon selects it once the pool has resolved.
@@ -169,36 +168,14 @@ fn q_under_the_filter_measures_and_exits_0() {
 #[cfg(any(target_arch = "x86_64", target_arch = "aarch64"))]
 #[test]
 fn daemonized_the_filter_holds_until_sigterm_removes_the_pidfile() {
-    let dir = tempfile::tempdir().unwrap();
-    let pidfile = dir.path().join("ntpd.pid");
-    let log = dir.path().join("ntpd.log");
-    let port = common::free_udp_port();
-    std::fs::write(dir.path().join("ntp.conf"), UPSTREAM).unwrap();
-    let mut parent = crate::daemon::command()
-        .current_dir(dir.path())
-        .args(["-c", "ntp.conf", "--seccomp", "-p"])
-        .arg(&pidfile)
-        .arg("-l")
-        .arg(&log)
-        .args(["--port", &port.to_string()])
-        .spawn()
-        .unwrap();
-    assert_eq!(wait_bounded(&mut parent).code(), Some(0));
-    let pid: u32 = std::fs::read_to_string(&pidfile)
-        .unwrap()
-        .trim()
-        .parse()
-        .unwrap();
+    let d = Daemonized::start(UPSTREAM, &["--seccomp"]);
     // The parent exits only once the daemon reports ready, which is after
     // the filter is in place.
-    assert_eq!(status_field(pid, "Seccomp:"), SECCOMP_MODE_FILTER);
-    let addr = SocketAddr::from(([127, 0, 0, 1], port));
-    let r = Client::bind("127.0.0.1").ask(addr, REPLY_WAIT);
+    assert_eq!(status_field(d.pid, "Seccomp:"), SECCOMP_MODE_FILTER);
+    let r = Client::bind("127.0.0.1").ask(d.addr(), REPLY_WAIT);
     assert_eq!(r.map(|r| r.stratum), Some(9));
-    // SAFETY: kill(2) on the PID our daemon wrote.
-    unsafe { libc::kill(pid as libc::pid_t, libc::SIGTERM) };
-    wait_until_gone(pid, &pidfile);
-    let text = std::fs::read_to_string(&log).unwrap();
+    d.terminate();
+    let text = d.log();
     let m = messages(&text);
     assert!(m.contains(&installed_line()), "{text}");
     assert!(
@@ -206,18 +183,6 @@ fn daemonized_the_filter_holds_until_sigterm_removes_the_pidfile() {
             .any(|l| l.starts_with("ntpd exiting on signal 15 (Terminated)")),
         "{text}"
     );
-}
-
-/// Waits for the daemon (not our child: it was daemonized) to remove its
-/// pidfile and be gone; removing the pidfile is its last file operation.
-fn wait_until_gone(pid: u32, pidfile: &Path) {
-    let start = Instant::now();
-    while (pidfile.exists() || Path::new(&format!("/proc/{pid}")).exists())
-        && start.elapsed() < Duration::from_secs(10)
-    {
-        std::thread::sleep(Duration::from_millis(20));
-    }
-    assert!(!pidfile.exists(), "pidfile removed on exit");
 }
 
 #[test]

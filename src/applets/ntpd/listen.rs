@@ -21,6 +21,23 @@ pub struct Candidate {
     /// IPv6 scope (interface index) for link-local addresses.
     pub scope: u32,
     pub wildcard: bool,
+    /// Classic's INT_* bits for it (`ntpq ifstats` shows them).
+    pub flags: u32,
+}
+
+/// Classic ntpd's interface flags (ntpd.h INT_*), which `ntpq ifstats`
+/// prints in hex: ntpq users compare them with classic's and NTPsec's.
+pub mod int_flags {
+    /// The interface is up.
+    pub const UP: u32 = 0x001;
+    /// A point-to-point link.
+    pub const PPP: u32 = 0x002;
+    /// The loopback interface.
+    pub const LOOPBACK: u32 = 0x004;
+    /// It can broadcast (IPv4 only, as classic sets it).
+    pub const BROADCAST: u32 = 0x008;
+    /// The wildcard socket of a family.
+    pub const WILDCARD: u32 = 0x080;
 }
 
 /// What to do with a candidate after the rules.
@@ -107,12 +124,15 @@ pub fn candidates() -> Vec<Candidate> {
             addr: IpAddr::V6(Ipv6Addr::UNSPECIFIED),
             scope: 0,
             wildcard: true,
+            flags: int_flags::UP | int_flags::WILDCARD,
         },
         Candidate {
             name: "v4wildcard".into(),
             addr: IpAddr::V4(Ipv4Addr::UNSPECIFIED),
             scope: 0,
             wildcard: true,
+            // Classic marks the IPv4 wildcard broadcast-capable too.
+            flags: int_flags::UP | int_flags::BROADCAST | int_flags::WILDCARD,
         },
     ];
     let Ok(addrs) = nix::ifaddrs::getifaddrs() else {
@@ -121,12 +141,14 @@ pub fn candidates() -> Vec<Candidate> {
     let mut v6 = Vec::new();
     for ifa in addrs {
         let Some(address) = ifa.address else { continue };
+        let flags = classic_flags(ifa.flags);
         if let Some(sin) = address.as_sockaddr_in() {
             list.push(Candidate {
                 name: ifa.interface_name.clone(),
                 addr: IpAddr::V4(sin.ip()),
                 scope: 0,
                 wildcard: false,
+                flags,
             });
         } else if let Some(sin6) = address.as_sockaddr_in6() {
             v6.push(Candidate {
@@ -134,11 +156,27 @@ pub fn candidates() -> Vec<Candidate> {
                 addr: IpAddr::V6(sin6.ip()),
                 scope: sin6.scope_id(),
                 wildcard: false,
+                // IPv6 has no broadcast.
+                flags: flags & !int_flags::BROADCAST,
             });
         }
     }
     list.extend(v6);
     list
+}
+
+/// The kernel's interface flags as classic's INT_* bits.
+fn classic_flags(kernel: nix::net::if_::InterfaceFlags) -> u32 {
+    use nix::net::if_::InterfaceFlags as K;
+    [
+        (K::IFF_UP, int_flags::UP),
+        (K::IFF_POINTOPOINT, int_flags::PPP),
+        (K::IFF_LOOPBACK, int_flags::LOOPBACK),
+        (K::IFF_BROADCAST, int_flags::BROADCAST),
+    ]
+    .iter()
+    .filter(|(k, _)| kernel.contains(*k))
+    .fold(0, |bits, (_, b)| bits | b)
 }
 
 /// An open socket and what it is for.
@@ -147,6 +185,10 @@ pub struct Listener {
     pub serve: bool,
     pub number: usize,
     pub name: String,
+    /// Classic's INT_* bits of its interface.
+    pub flags: u32,
+    /// When it was opened, in monotonic seconds (`ntpq ifstats` uptime).
+    pub opened: f64,
 }
 
 /// The classic form of an address and port: `127.0.0.1:123`,
@@ -194,6 +236,8 @@ pub fn open(
                     serve,
                     number,
                     name: c.name.clone(),
+                    flags: c.flags,
+                    opened: super::time::monotonic(),
                 });
             }
             Err(e) => lines.push((
@@ -221,6 +265,7 @@ mod tests {
             addr: addr.parse().unwrap(),
             scope: 0,
             wildcard: false,
+            flags: int_flags::UP,
         }
     }
 

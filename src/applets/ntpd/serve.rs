@@ -15,7 +15,7 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use super::adjust::ClockControl;
-use super::control::{Context, Control, Write};
+use super::control::{Context, Control, Interface, Write};
 use super::engine::{Action, Engine, Event, Level};
 use super::listen::Listener;
 use super::log::{self, Logger};
@@ -48,6 +48,9 @@ pub struct Loop<'a, E: Engine> {
     pub engine: &'a mut E,
     pub log: &'a mut Logger,
     control: Control,
+    /// Per listener, in the same order: what `ntpq ifstats` shows, with
+    /// its traffic counters (allocated once, bumped in place).
+    interfaces: Vec<Interface>,
     /// The rest of what the engine's actions need.
     pub effects: Effects,
     next_timer: Option<UnixTime>,
@@ -79,6 +82,7 @@ impl<'a, E: Engine> Loop<'a, E> {
             engine,
             log,
             control,
+            interfaces: listeners.iter().map(interface_of).collect(),
             effects,
             next_timer: None,
             exit: None,
@@ -196,6 +200,7 @@ impl<'a, E: Engine> Loop<'a, E> {
                 }
             };
             taken += received;
+            self.interfaces[i].received += received as u64;
             if !listener.serve {
                 continue;
             }
@@ -240,11 +245,11 @@ impl<'a, E: Engine> Loop<'a, E> {
                 }
             }
             if !self.send.is_empty() {
-                self.send_replies(listener);
+                self.send_replies(i);
             }
             for (from, rx, bytes) in passed {
                 if bytes.first().map(|b| b & 7) == Some(CONTROL_MODE) {
-                    self.control_request(listener, from, rx, &bytes);
+                    self.control_request(i, from, rx, &bytes);
                     continue;
                 }
                 let event = Event::Received {
@@ -265,7 +270,9 @@ impl<'a, E: Engine> Loop<'a, E> {
 
     /// Stamps each committed reply with the time it will leave (see
     /// `pace`), signs those that need it, and sends them all.
-    fn send_replies(&mut self, listener: &Listener) {
+    fn send_replies(&mut self, i: usize) {
+        let listener = &self.listeners[i];
+        let committed = self.send.len() as u64;
         let start = realtime();
         let started = monotonic();
         for (k, (reply, len)) in self.send.committed_bufs_mut().enumerate() {
@@ -279,22 +286,24 @@ impl<'a, E: Engine> Loop<'a, E> {
                 }
             }
         }
+        let stats = &mut self.interfaces[i];
         match self.send.flush(&listener.socket) {
-            Ok(sent) => self.pace.measured(sent, monotonic() - started),
-            Err(e) => self
-                .log
-                .debug(&format!("sendmmsg on {}: {e}", listener.name)),
+            Ok(sent) => {
+                self.pace.measured(sent, monotonic() - started);
+                stats.sent += sent as u64;
+                stats.send_failed += committed.saturating_sub(sent as u64);
+            }
+            Err(e) => {
+                stats.send_failed += committed;
+                self.log
+                    .debug(&format!("sendmmsg on {}: {e}", listener.name));
+            }
         }
     }
 
     /// Answers a mode 6 request from the socket it came in on.
-    fn control_request(
-        &mut self,
-        listener: &Listener,
-        from: SocketAddr,
-        rx: UnixTime,
-        bytes: &[u8],
-    ) {
+    fn control_request(&mut self, i: usize, from: SocketAddr, rx: UnixTime, bytes: &[u8]) {
+        let listener = &self.listeners[i];
         let mut replies = Vec::new();
         let cx = Context {
             from,
@@ -302,6 +311,7 @@ impl<'a, E: Engine> Loop<'a, E> {
             now: rx,
             view: &*self.engine,
             server: self.responder,
+            interfaces: &self.interfaces,
         };
         self.control.respond(bytes, &cx, &mut replies);
         for write in self.control.take_writes() {
@@ -317,8 +327,17 @@ impl<'a, E: Engine> Loop<'a, E> {
             }
         }
         for reply in replies {
-            if let Err(e) = listener.socket.send_to(&reply, from) {
-                self.log.debug(&format!("sendto {from}: {e}"));
+            self.send_counted(i, &reply, from);
+        }
+    }
+
+    /// Sends one datagram from listener `i`, counting it on that socket.
+    fn send_counted(&mut self, i: usize, bytes: &[u8], to: SocketAddr) {
+        match self.listeners[i].socket.send_to(bytes, to) {
+            Ok(_) => self.interfaces[i].sent += 1,
+            Err(e) => {
+                self.interfaces[i].send_failed += 1;
+                self.log.debug(&format!("sendto {to}: {e}"));
             }
         }
     }
@@ -393,20 +412,32 @@ impl<'a, E: Engine> Loop<'a, E> {
     /// reply then comes back to that address's own socket); without a
     /// wildcard socket, from the first serving socket of the family.
     fn send_one(&mut self, to: SocketAddr, bytes: &[u8]) {
-        let family = |l: &&Listener| l.socket.local_addr().is_ipv4() == to.is_ipv4();
-        let wildcard = self
-            .listeners
+        let family = |l: &Listener| l.socket.local_addr().is_ipv4() == to.is_ipv4();
+        let listeners = self.listeners;
+        let wildcard = listeners
             .iter()
-            .filter(family)
-            .find(|l| l.socket.local_addr().ip().is_unspecified());
-        let Some(l) = wildcard.or_else(|| self.listeners.iter().filter(family).find(|l| l.serve))
+            .position(|l| family(l) && l.socket.local_addr().ip().is_unspecified());
+        let Some(i) = wildcard.or_else(|| listeners.iter().position(|l| family(l) && l.serve))
         else {
             self.log.debug(&format!("no socket to send to {to}"));
             return;
         };
-        if let Err(e) = l.socket.send_to(bytes, to) {
-            self.log.debug(&format!("sendto {to}: {e}"));
-        }
+        self.send_counted(i, bytes, to);
+    }
+}
+
+/// A listener as `ntpq ifstats` shows it, its counters at zero.
+fn interface_of(l: &Listener) -> Interface {
+    Interface {
+        number: l.number,
+        name: l.name.clone(),
+        addr: l.socket.local_addr(),
+        serving: l.serve,
+        flags: l.flags,
+        opened: l.opened,
+        received: 0,
+        sent: 0,
+        send_failed: 0,
     }
 }
 

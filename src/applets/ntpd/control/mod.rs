@@ -15,8 +15,9 @@
 //!   nothing else (CERR_PERMISSION, as classic for read-only variables);
 //!   CONFIGURE is answered with a line of text saying that configuration
 //!   is not changed at run time (classic answers a refused configuration
-//!   in text too, so both ntpqs print it); SAVECONFIG and the ordered
-//!   lists are not served (CERR_BADOP);
+//!   in text too, so both ntpqs print it); READ_ORDLIST_A gets the socket
+//!   list or the restrict table (`ordlist`); SAVECONFIG is not served
+//!   (CERR_BADOP);
 //! * anything else (traps included) is CERR_BADOP.
 //!
 //! Authentication is classic's and NTPsec's: a request whose MAC verifies
@@ -30,6 +31,7 @@ mod clock;
 mod format;
 mod mru;
 mod nonce;
+mod ordlist;
 mod peer;
 mod policy;
 mod reply;
@@ -53,6 +55,7 @@ use crate::proto::{MacField, NtpTimestamp, UnixTime};
 
 use self::clock::Clocks;
 use self::nonce::Nonces;
+pub use self::ordlist::Interface;
 use self::policy::{Admission, Explicit, RateLimit};
 use self::reply::Response;
 use self::system::HostInfo;
@@ -104,6 +107,8 @@ pub struct Context<'a> {
     pub view: &'a dyn View,
     /// Request counters, the MRU list and the access table.
     pub server: &'a Responder,
+    /// The open sockets and their counters, in the log's numbering.
+    pub interfaces: &'a [Interface],
 }
 
 /// What one request gets.
@@ -239,6 +244,7 @@ impl Control {
                 self.writes.push(Write::ConfigureRefused);
                 Ok(response.text(0, 0, NO_RUNTIME_CONFIG))
             }
+            opcode::READ_ORDLIST_A if control => self.read_ordlist(msg, cx, mono, &response),
             opcode::WRITEVAR
             | opcode::WRITECLOCK
             | opcode::CONFIGURE
@@ -311,6 +317,24 @@ impl Control {
         };
         let text = vars::render(&vars::Chain(&sys, &counters), &names)?;
         Ok(response.text(system.status.word(), 0, &text))
+    }
+
+    /// READ_ORDLIST_A signed with the control key: the socket list or the
+    /// restrict table.
+    fn read_ordlist(
+        &self,
+        msg: &ControlMessage<'_>,
+        cx: &Context<'_>,
+        mono: f64,
+        response: &Response<'_>,
+    ) -> Result<Vec<Vec<u8>>, u16> {
+        let text = match ordlist::which(msg.data)? {
+            ordlist::List::Interfaces => {
+                ordlist::interfaces(cx.interfaces, &cx.view.peer_vars(), mono)
+            }
+            ordlist::List::Restrictions => ordlist::restrictions(cx.server.access().rows()),
+        };
+        Ok(response.text(0, 0, &text))
     }
 
     /// READCLOCK: the variables of a reference clock association, or at

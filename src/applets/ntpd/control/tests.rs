@@ -144,6 +144,7 @@ struct Bench {
     control: Control,
     view: FakeView,
     server: Responder,
+    interfaces: Vec<Interface>,
     mono: f64,
 }
 
@@ -153,6 +154,7 @@ impl Bench {
             control: control(&config(conf)),
             view: synced_view(),
             server: responder(&["192.0.2.7:123", "198.51.100.1:40000", "192.0.2.8:123"]),
+            interfaces: Vec::new(),
             mono: MONO_START + 100.0,
         }
     }
@@ -164,6 +166,7 @@ impl Bench {
             now: now().add_secs_f64(self.mono - MONO_START - 100.0),
             view: &self.view,
             server: &self.server,
+            interfaces: &self.interfaces,
         };
         let mut out = Vec::new();
         self.control.respond_at(request, &cx, self.mono, &mut out);
@@ -1025,5 +1028,238 @@ fn hostile_requests_never_panic_and_answers_stay_bounded() {
         }
         let total: usize = answer.iter().map(Vec::len).sum();
         assert!(total <= 32 * 512, "{total}");
+    }
+}
+
+/// Sockets as the reference daemon has them: the wildcards dropped, lo's
+/// two addresses serving; opened at MONO_START, with some traffic.
+fn reference_interfaces() -> Vec<Interface> {
+    let socket =
+        |number, name: &str, addr: &str, serving, flags, traffic: (u64, u64, u64)| Interface {
+            number,
+            name: name.into(),
+            addr: addr.parse().unwrap(),
+            serving,
+            flags,
+            opened: MONO_START,
+            received: traffic.0,
+            sent: traffic.1,
+            send_failed: traffic.2,
+        };
+    vec![
+        socket(0, "v6wildcard", "[::]:123", false, 0x81, (0, 0, 0)),
+        socket(1, "v4wildcard", "0.0.0.0:123", false, 0x89, (2, 5, 0)),
+        socket(2, "lo", "127.0.0.1:123", true, 0x5, (7, 6, 1)),
+        socket(3, "lo", "[::1]:123", true, 0x5, (0, 0, 0)),
+    ]
+}
+
+/// A bench with keys 1 (SHA1, the control key) and 2 (MD5, trusted), the
+/// reference's restrict lines and sockets.
+fn ordlist_bench() -> Bench {
+    let mut conf = config(&format!(
+        "{LOCAL_10}restrict default nomodify\nrestrict 127.0.0.1\nrestrict ::1\n\
+         trustedkey 1 2\ncontrolkey 1\n"
+    ));
+    conf.keyring = [
+        (1, Algorithm::Sha1, b"control secret".as_slice()),
+        (2, Algorithm::Md5, b"harness-md5-key".as_slice()),
+    ]
+    .iter()
+    .map(|&(id, algorithm, secret)| Key {
+        id,
+        algorithm,
+        secret: secret.to_vec(),
+        access: Vec::new(),
+        line: id as usize,
+    })
+    .collect();
+    let mut b = Bench::new(LOCAL_10);
+    b.control = control(&conf);
+    let (table, _) = AccessTable::build(&conf.restrictions, |_| Err("no names".into()));
+    b.server = Responder::new(table, Some(Mru::with_capacity(4)), Discard::default());
+    b.interfaces = reference_interfaces();
+    b
+}
+
+/// A READ_ORDLIST_A signed with key `id` of [`ordlist_bench`].
+fn ordlist_request(id: u32, data: &[u8]) -> Vec<u8> {
+    let (algorithm, secret): (Algorithm, &[u8]) = match id {
+        1 => (Algorithm::Sha1, b"control secret"),
+        _ => (Algorithm::Md5, b"harness-md5-key"),
+    };
+    let mut bytes = ControlMessage::request(opcode::READ_ORDLIST_A, 7, 0, data).to_vec();
+    bytes.resize(bytes.len().next_multiple_of(8), 0);
+    let mut ring = Keyring::new();
+    ring.insert(id, algorithm, secret).unwrap();
+    let covered = bytes.clone();
+    ring.sign(id, &covered, &mut bytes).unwrap();
+    bytes
+}
+
+/// The answer's variables as `name=value` strings, and the key that
+/// signed every datagram.
+fn ordlist_answer(b: &mut Bench, id: u32, data: &[u8]) -> (Vec<String>, Vec<u32>) {
+    let d = b.ask_from(LOOPBACK, &ordlist_request(id, data));
+    let signers = d
+        .iter()
+        .map(|f| match ControlMessage::decode(f).unwrap().mac {
+            Some(MacField::Mac { key_id, .. }) => key_id,
+            _ => 0,
+        })
+        .collect();
+    let (data, status, assoc) = reassemble(&d);
+    assert_eq!((status, assoc), (0, 0));
+    let text = String::from_utf8(data).unwrap();
+    assert!(text.ends_with("\r\n"), "{text:?}");
+    let vars = crate::proto::varlist::parse(text.as_bytes())
+        .into_iter()
+        .map(|v| format!("{}={}", v.name, v.value.unwrap_or_default()))
+        .collect();
+    (vars, signers)
+}
+
+#[test]
+fn ifstats_with_the_control_key_lists_every_socket_signed() {
+    let mut b = ordlist_bench();
+    b.mono = MONO_START + 3.7;
+    let expected = [
+        "name.0=v6wildcard",
+        "addr.0=[::]:123",
+        "bcast.0=",
+        "en.0=0",
+        "flags.0=0x81",
+        "rx.0=0",
+        "tx.0=0",
+        "txerr.0=0",
+        "pc.0=0",
+        "up.0=3",
+        "name.1=v4wildcard",
+        "addr.1=0.0.0.0:123",
+        "bcast.1=",
+        "en.1=0",
+        "flags.1=0x89",
+        "rx.1=2",
+        "tx.1=5",
+        "txerr.1=0",
+        "pc.1=0",
+        "up.1=3",
+        "name.2=lo",
+        "addr.2=127.0.0.1:123",
+        "bcast.2=",
+        "en.2=1",
+        "flags.2=0x5",
+        "rx.2=7",
+        "tx.2=6",
+        "txerr.2=1",
+        "pc.2=0",
+        "up.2=3",
+        "name.3=lo",
+        "addr.3=[::1]:123",
+        "bcast.3=",
+        "en.3=1",
+        "flags.3=0x5",
+        "rx.3=0",
+        "tx.3=0",
+        "txerr.3=0",
+        "pc.3=0",
+        "up.3=3",
+    ];
+    // Our ntpq sends no data, NTPsec's sends "ifstats": the same answer.
+    for data in [&b""[..], b"ifstats"] {
+        let (vars, signers) = ordlist_answer(&mut b, 1, data);
+        assert_eq!(vars, expected, "{data:?}");
+        assert_eq!(signers, [1]);
+    }
+    // An association whose packets arrive at 127.0.0.1 counts on its
+    // socket; one at another address, or a refclock, does not.
+    let mut peer = b.view.peers[0].clone();
+    peer.assoc_id = 2;
+    peer.dstadr = Some("127.0.0.1:123".parse().unwrap());
+    b.view.peers.push(peer.clone());
+    peer.dstadr = Some("192.0.2.1:123".parse().unwrap());
+    b.view.peers.push(peer);
+    let (vars, _) = ordlist_answer(&mut b, 1, b"");
+    let pcs: Vec<&String> = vars.iter().filter(|v| v.starts_with("pc.")).collect();
+    assert_eq!(pcs, ["pc.0=0", "pc.1=0", "pc.2=1", "pc.3=0"]);
+    // A machine with many addresses: the answer comes in fragments, each
+    // signed, and reassembles to every row.
+    let many = b.interfaces[2].clone();
+    b.interfaces = (0..20)
+        .map(|n| Interface {
+            number: n,
+            ..many.clone()
+        })
+        .collect();
+    let (vars, signers) = ordlist_answer(&mut b, 1, b"ifstats");
+    assert!(signers.len() >= 2, "fragmented: {signers:?}");
+    assert!(signers.iter().all(|&k| k == 1), "{signers:?}");
+    assert_eq!(vars.len(), 20 * 10);
+    assert_eq!(vars[vars.len() - 1], "up.19=3");
+}
+
+#[test]
+fn reslist_with_the_control_key_gives_the_table_in_order_with_hits() {
+    let mut b = ordlist_bench();
+    // Packets as they arrive are classified: two from 127.0.0.1, one
+    // from elsewhere.
+    let mut request = [0u8; 48];
+    request[0] = 0x23;
+    let mut out = [0u8; 64];
+    let system = SystemState::unsynchronised(-20);
+    for from in ["127.0.0.1:40000", "127.0.0.1:40001", "192.0.2.9:123"] {
+        let from: SocketAddr = from.parse().unwrap();
+        b.server
+            .respond(&request, from, NtpTimestamp::ZERO, 0.0, &system, &mut out);
+    }
+    let (vars, signers) = ordlist_answer(&mut b, 1, b"addr_restrictions");
+    assert!(signers.iter().all(|&k| k == 1), "{signers:?}");
+    let ones6 = "ffff:ffff:ffff:ffff:ffff:ffff:ffff:ffff";
+    assert_eq!(
+        vars,
+        [
+            "addr.0=127.0.0.1",
+            "mask.0=255.255.255.255",
+            "flags.0=",
+            "hits.0=2",
+            "addr.1=0.0.0.0",
+            "mask.1=0.0.0.0",
+            "flags.1=nomodify",
+            "hits.1=1",
+            "addr.2=::1",
+            &format!("mask.2={ones6}"),
+            "flags.2=",
+            "hits.2=0",
+            "addr.3=::",
+            "mask.3=::",
+            "flags.3=nomodify",
+            "hits.3=0",
+        ]
+    );
+}
+
+#[test]
+fn ordered_lists_need_the_control_key_and_a_known_list_name() {
+    let mut b = ordlist_bench();
+    // A trusted key that is not the control key: PERMISSION, signed.
+    let d = b.ask_from(LOOPBACK, &ordlist_request(2, b"ifstats"));
+    assert_eq!(d.len(), 1);
+    let m = ControlMessage::decode(&d[0]).unwrap();
+    assert!(m.error);
+    assert_eq!(m.status >> 8, error_code::PERMISSION);
+    assert!(matches!(m.mac, Some(MacField::Mac { key_id: 2, .. })));
+    // Unsigned: PERMISSION, unsigned (classic's AUTH opcodes).
+    for data in ["", "ifstats", "addr_restrictions"] {
+        assert_eq!(
+            b.error(opcode::READ_ORDLIST_A, 0, data),
+            error_code::PERMISSION
+        );
+    }
+    // Any other list: UNKNOWNVAR, as read_ordlist answers.
+    for data in [&b"reslist"[..], b"ifstats,", b"addr_restrictions "] {
+        let d = b.ask_from(LOOPBACK, &ordlist_request(1, data));
+        let m = ControlMessage::decode(&d[0]).unwrap();
+        assert!(m.error, "{data:?}");
+        assert_eq!(m.status >> 8, error_code::UNKNOWNVAR, "{data:?}");
     }
 }

@@ -8,7 +8,7 @@ use crate::proto::control::error_code;
 use crate::proto::varlist::{self, VarListWriter};
 
 /// Classic ntpd ends every text response with a line break.
-const END_OF_TEXT: &str = "\r\n";
+pub const END_OF_TEXT: &str = "\r\n";
 
 /// The system, peer or clock variables (or the counters) of one moment.
 pub trait VarSet {

@@ -5,6 +5,9 @@
 //! only source port 123) beats one without. `restrict default` is the entry
 //! with an all-zero mask, so it is the fallback. Lines for the same address
 //! and mask add their flags together, as classic does.
+//!
+//! Each entry counts the packets it decided (`ntpq reslist` shows the
+//! hits); the count is a plain integer bumped in place, no allocation.
 
 use std::net::IpAddr;
 
@@ -21,6 +24,17 @@ struct Entry {
     mask: u128,
     mask_bits: u32,
     flags: RestrictFlags,
+    /// Packets this entry decided.
+    hits: u64,
+}
+
+/// One entry as `ntpq reslist` shows it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct AccessRow {
+    pub addr: IpAddr,
+    pub mask: IpAddr,
+    pub flags: RestrictFlags,
+    pub hits: u64,
 }
 
 impl Entry {
@@ -129,6 +143,7 @@ impl AccessTable {
             mask,
             mask_bits: mask.count_ones(),
             flags,
+            hits: 0,
         });
         // Stable: among equals the earlier line stays first.
         list.sort_by(|a, b| {
@@ -140,17 +155,67 @@ impl AccessTable {
 
     /// The flags for a packet from `addr`:`port`; no flags when nothing
     /// matches (no `restrict default` line means no restriction).
+    /// Nothing is counted: this is for second looks at a packet already
+    /// classified (mode 6's own checks).
     pub fn lookup(&self, addr: IpAddr, port: u16) -> RestrictFlags {
-        let (list, key) = match addr {
-            IpAddr::V4(v4) => (&self.v4, u128::from(u32::from(v4))),
-            IpAddr::V6(v6) => match v6.to_ipv4_mapped() {
-                Some(v4) => (&self.v4, u128::from(u32::from(v4))),
-                None => (&self.v6, u128::from(v6)),
-            },
-        };
-        list.iter()
+        let (family, key) = key_of(addr);
+        self.list(family)
+            .iter()
             .find(|e| e.matches(key, port))
             .map_or(RestrictFlags::default(), |e| e.flags)
+    }
+
+    /// `lookup` for a packet as it arrives: the matching entry counts a hit.
+    pub fn classify(&mut self, addr: IpAddr, port: u16) -> RestrictFlags {
+        let (family, key) = key_of(addr);
+        let list = match family {
+            Family::V4 => &mut self.v4,
+            Family::V6 => &mut self.v6,
+        };
+        match list.iter_mut().find(|e| e.matches(key, port)) {
+            Some(e) => {
+                e.hits += 1;
+                e.flags
+            }
+            None => RestrictFlags::default(),
+        }
+    }
+
+    /// Every entry, IPv4 then IPv6, each most specific first (the order
+    /// they are tried in, and classic's `reslist` order).
+    pub fn rows(&self) -> impl Iterator<Item = AccessRow> + '_ {
+        let v4 = self.v4.iter().map(|e| AccessRow {
+            addr: IpAddr::V4((e.addr as u32).into()),
+            mask: IpAddr::V4((e.mask as u32).into()),
+            flags: e.flags,
+            hits: e.hits,
+        });
+        let v6 = self.v6.iter().map(|e| AccessRow {
+            addr: IpAddr::V6(e.addr.into()),
+            mask: IpAddr::V6(e.mask.into()),
+            flags: e.flags,
+            hits: e.hits,
+        });
+        v4.chain(v6)
+    }
+
+    fn list(&self, family: Family) -> &[Entry] {
+        match family {
+            Family::V4 => &self.v4,
+            Family::V6 => &self.v6,
+        }
+    }
+}
+
+/// The list an address is looked up in, and the address as its key
+/// (IPv4-mapped IPv6 addresses are IPv4 clients of a dual-stack socket).
+fn key_of(addr: IpAddr) -> (Family, u128) {
+    match addr {
+        IpAddr::V4(v4) => (Family::V4, u128::from(u32::from(v4))),
+        IpAddr::V6(v6) => match v6.to_ipv4_mapped() {
+            Some(v4) => (Family::V4, u128::from(u32::from(v4))),
+            None => (Family::V6, u128::from(v6)),
+        },
     }
 }
 
@@ -239,6 +304,45 @@ mod tests {
         );
         let from_123 = t.lookup("10.9.1.1".parse().unwrap(), 123).0;
         assert_eq!(from_123, RestrictFlags::NTPPORT | RestrictFlags::IGNORE);
+    }
+
+    #[test]
+    fn classified_packets_count_hits_on_their_entry_in_table_order() {
+        let mut t = table(
+            "restrict default nomodify\nrestrict 127.0.0.1\nrestrict ::1 noquery\n\
+             restrict 10.0.0.0/8 ntpport kod\n",
+        );
+        let lo: IpAddr = "127.0.0.1".parse().unwrap();
+        for _ in 0..3 {
+            assert_eq!(t.classify(lo, 40000).0, 0);
+        }
+        t.classify("::ffff:127.0.0.1".parse().unwrap(), 40000);
+        t.classify("192.0.2.1".parse().unwrap(), 40000);
+        t.classify("10.1.1.1".parse().unwrap(), 123);
+        t.classify("10.1.1.1".parse().unwrap(), 40000);
+        // A second look counts nothing.
+        t.lookup(lo, 40000);
+        let rows: Vec<(String, String, u32, u64)> = t
+            .rows()
+            .map(|r| (r.addr.to_string(), r.mask.to_string(), r.flags.0, r.hits))
+            .collect();
+        let nomodify = RestrictFlags::NOMODIFY;
+        let ones6 = "ffff:ffff:ffff:ffff:ffff:ffff:ffff:ffff".to_string();
+        assert_eq!(
+            rows,
+            [
+                ("127.0.0.1".into(), "255.255.255.255".into(), 0, 4),
+                (
+                    "10.0.0.0".into(),
+                    "255.0.0.0".into(),
+                    RestrictFlags::NTPPORT | RestrictFlags::KOD,
+                    1
+                ),
+                ("0.0.0.0".into(), "0.0.0.0".into(), nomodify, 2),
+                ("::1".into(), ones6, RestrictFlags::NOQUERY, 0),
+                ("::".into(), "::".into(), nomodify, 0),
+            ]
+        );
     }
 
     #[test]

@@ -171,7 +171,7 @@ impl Responder {
             Err(_) => return self.drop(DropReason::Malformed),
         };
         let header = packet.header;
-        let flags = self.access.lookup(from.ip(), from.port());
+        let flags = self.access.classify(from.ip(), from.port());
         if flags.contains(RestrictFlags::IGNORE) {
             return self.drop(DropReason::Ignored);
         }
@@ -255,7 +255,7 @@ impl Responder {
     /// rate verdict is not used here: the control server keeps its own
     /// byte budget.
     fn control_query(&mut self, request: &[u8], from: SocketAddr, mode: u8, now: f64) -> Outcome {
-        let flags = self.access.lookup(from.ip(), from.port());
+        let flags = self.access.classify(from.ip(), from.port());
         if flags.contains(RestrictFlags::IGNORE) {
             return self.drop(DropReason::Ignored);
         }

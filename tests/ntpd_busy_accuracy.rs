@@ -144,7 +144,11 @@ fn offsets_from_a_busy_server_stay_true() {
         us(percentile(&residence, 0.5)),
         us(percentile(&residence, 0.99)),
     );
-    assert!(samples.len() as f64 >= ANSWERED * sent as f64, "{}", d.log());
+    assert!(
+        samples.len() as f64 >= ANSWERED * sent as f64,
+        "{}",
+        d.log()
+    );
     // The daemon did hold requests back to batch them...
     assert!(percentile(&residence, 0.5) >= HELD, "no moderation seen");
     // ...and the clients did not pay for it: with one transmit time for a

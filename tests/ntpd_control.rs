@@ -13,10 +13,11 @@ mod common;
 
 use std::net::{IpAddr, SocketAddr, UdpSocket};
 use std::path::PathBuf;
-use std::process::{Child, Command, Output, Stdio};
+use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use common::peers::{self, Netns};
+use common::run::logged as run;
 use ntpbox::proto::control::{error_code, opcode, ControlMessage, Reassembly};
 use ntpbox::proto::status::{peer_bits, select, PeerStatus, SystemStatus};
 
@@ -346,19 +347,6 @@ fn netns_client(netns: &Netns) -> Client {
 }
 
 // ---------------------------------------------------------------- ntpq
-
-fn run(label: &str, cmd: &mut Command) -> Output {
-    let out = cmd
-        .output()
-        .unwrap_or_else(|e| panic!("{label}: cannot run: {e}"));
-    println!(
-        "$ {label} -> {}\n{}{}",
-        out.status,
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
-    out
-}
 
 /// ntpq ARGS in NETNS: exit 0, nothing on stderr; its stdout.
 fn ntpq(netns: &Netns, args: &[&str]) -> String {

@@ -16,10 +16,11 @@
 mod common;
 
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Output, Stdio};
+use std::process::{Child, Stdio};
 use std::time::{Duration, Instant};
 
 use common::peers::{self, Netns};
+use common::run::{private_file, ran, Ran};
 
 /// The keys both sides read: one of each algorithm ntpsec's ntpq signs
 /// with, and a SHA1 key given as ASCII text (20 characters or fewer).
@@ -99,8 +100,8 @@ impl Daemon {
             .prefix("ntpbox-ntpsec-auth")
             .tempdir()
             .unwrap();
-        let keys = write_private(dir.path(), "ntp.keys", KEYS);
-        write_private(dir.path(), "wrong.keys", WRONG_KEYS);
+        let keys = private_file(dir.path(), "ntp.keys", KEYS);
+        private_file(dir.path(), "wrong.keys", WRONG_KEYS);
         let conf = dir.path().join("ntp.conf");
         std::fs::write(
             &conf,
@@ -159,15 +160,15 @@ impl Daemon {
     }
 
     /// ntpsec's ntpq ARGS against 127.0.0.1 in the namespace.
-    fn ntpq(&self, args: &[&str]) -> Run {
+    fn ntpq(&self, args: &[&str]) -> Ran {
         let mut cmd = self.netns.command(peers::ntpq());
         cmd.args(args).arg("127.0.0.1");
-        run(&format!("ntpq {}", args.join(" ")), &mut cmd)
+        ran(&format!("ntpq {}", args.join(" ")), &mut cmd)
     }
 
     /// ntpsec's ntpq signing with KEY of KEYS (its keys file, `-a`, and
     /// `passwd`, which reads the secret from that file), then COMMANDS.
-    fn signed_ntpq(&self, keys: &Path, key: u32, commands: &[&str]) -> Run {
+    fn signed_ntpq(&self, keys: &Path, key: u32, commands: &[&str]) -> Ran {
         let key = key.to_string();
         let keys = keys.to_str().unwrap();
         let mut args = vec!["-a", &key, "-k", keys, "-c", "passwd"];
@@ -178,7 +179,7 @@ impl Daemon {
     }
 
     /// A WRITEVAR of DATA at association 0 through ntpsec's library.
-    fn ntpsec_writevar(&self, keys: &Path, key: u32, data: &str) -> Run {
+    fn ntpsec_writevar(&self, keys: &Path, key: u32, data: &str) -> Ran {
         let lib = peers::dir().join("python3-ntp/usr/lib");
         let mut cmd = self.netns.command("/usr/bin/python3");
         cmd.arg("-c")
@@ -188,7 +189,7 @@ impl Daemon {
             .arg(data)
             .env("PYTHONPATH", lib.join("python3/dist-packages"))
             .env("LD_LIBRARY_PATH", ntpc_library_dir(&lib));
-        run(&format!("ntpsec writevar key {key} {data}"), &mut cmd)
+        ran(&format!("ntpsec writevar key {key} {data}"), &mut cmd)
     }
 
     /// `leap` as ntpsec's ntpq reads it, unauthenticated.
@@ -215,34 +216,6 @@ fn ntpc_library_dir(lib: &Path) -> PathBuf {
         .map(|e| e.path().join("ntp"))
         .find(|d| d.join("libntpc.so.1").exists() || d.join("libntpc.so").exists())
         .unwrap_or_else(|| panic!("no libntpc in {}", lib.display()))
-}
-
-fn write_private(dir: &Path, name: &str, text: &str) -> PathBuf {
-    use std::os::unix::fs::PermissionsExt;
-    let path = dir.join(name);
-    std::fs::write(&path, text).unwrap();
-    std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o600)).unwrap();
-    path
-}
-
-/// What a command printed and how it ended.
-struct Run {
-    stdout: String,
-    stderr: String,
-    code: Option<i32>,
-}
-
-fn run(label: &str, cmd: &mut Command) -> Run {
-    let out: Output = cmd
-        .output()
-        .unwrap_or_else(|e| panic!("{label}: cannot run: {e}"));
-    let r = Run {
-        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
-        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
-        code: out.status.code(),
-    };
-    println!("$ {label} -> {}\n{}{}", out.status, r.stdout, r.stderr);
-    r
 }
 
 #[test]

@@ -14,11 +14,12 @@
 mod common;
 
 use std::net::SocketAddr;
-use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::path::PathBuf;
+use std::process::{Child, Stdio};
 use std::time::{Duration, Instant};
 
 use common::peers::{self, Netns};
+use common::run::{private_file, ran, Ran};
 
 /// The reference's keys file: key 1 SHA1 (hex), key 2 MD5 (ASCII).
 const CONTROL_KEY_HEX: &str = "8e5fe734fa6d6dabb52319633953a66dd7cd87ff";
@@ -73,7 +74,7 @@ impl Daemon {
             .prefix("ntpbox-ordlist")
             .tempdir()
             .unwrap();
-        let keys = write_private(
+        let keys = private_file(
             dir.path(),
             "ntp.keys",
             &format!("1 SHA1 {CONTROL_KEY_HEX}\n2 MD5 {MD5_KEY}\n"),
@@ -129,7 +130,7 @@ impl Daemon {
 
     /// Our ntpq, in the namespace, with `keyid`/`passwd` (classic's ntpq
     /// has no -a/-k) and then COMMANDS.
-    fn ours(&self, key: Option<(u32, &str, &str)>, commands: &[&str]) -> Run {
+    fn ours(&self, key: Option<(u32, &str, &str)>, commands: &[&str]) -> Ran {
         let mut cmd = self.netns.command(common::applet_dir().join("ntpq"));
         if let Some((id, keytype, secret)) = key {
             cmd.args(["-c", &format!("keyid {id}")])
@@ -140,7 +141,7 @@ impl Daemon {
             cmd.args(["-c", c]);
         }
         cmd.arg("127.0.0.1").stdin(Stdio::null());
-        let mut r = run(&format!("our ntpq {commands:?}"), &mut cmd);
+        let mut r = ran(&format!("our ntpq {commands:?}"), &mut cmd);
         // Our ntpq prints an empty line after each key-setting command
         // (ntpq's business, not the daemon's): only the table is compared.
         r.stdout = r.stdout.trim_start_matches('\n').to_string();
@@ -148,13 +149,13 @@ impl Daemon {
     }
 
     /// NTPsec's ntpq, in the namespace: `-a KEY -k KEYS` when a key is given.
-    fn ntpsec(&self, key: Option<u32>, command: &str) -> Run {
+    fn ntpsec(&self, key: Option<u32>, command: &str) -> Ran {
         let mut cmd = self.netns.command(peers::ntpq());
         if let Some(key) = key {
             cmd.args(["-a", &key.to_string(), "-k"]).arg(self.keys());
         }
         cmd.args(["-c", command, "127.0.0.1"]).stdin(Stdio::null());
-        run(&format!("ntpsec ntpq -a {key:?} -c {command}"), &mut cmd)
+        ran(&format!("ntpsec ntpq -a {key:?} -c {command}"), &mut cmd)
     }
 }
 
@@ -164,33 +165,6 @@ impl Drop for Daemon {
         let _ = self.child.kill();
         let _ = self.child.wait();
     }
-}
-
-fn write_private(dir: &Path, name: &str, text: &str) -> PathBuf {
-    use std::os::unix::fs::PermissionsExt;
-    let path = dir.join(name);
-    std::fs::write(&path, text).unwrap();
-    std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o600)).unwrap();
-    path
-}
-
-struct Run {
-    stdout: String,
-    stderr: String,
-    code: Option<i32>,
-}
-
-fn run(label: &str, cmd: &mut Command) -> Run {
-    let out = cmd
-        .output()
-        .unwrap_or_else(|e| panic!("{label}: cannot run: {e}"));
-    let r = Run {
-        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
-        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
-        code: out.status.code(),
-    };
-    println!("$ {label} -> {}\n{}{}", out.status, r.stdout, r.stderr);
-    r
 }
 
 /// An `ifstats` row as our ntpq prints it, for exact comparison once its

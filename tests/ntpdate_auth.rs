@@ -17,6 +17,7 @@ use std::thread::JoinHandle;
 use std::time::{Duration, SystemTime};
 
 use common::peers::{self, Chronyd, Ntpsec};
+use common::run::private_file;
 use ntpbox::auth::{Algorithm, Keyring, Verdict};
 use ntpbox::proto::{Header, Mode, NtpShort, NtpTimestamp, Packet, RefId, UnixTime};
 
@@ -88,26 +89,9 @@ fn chrony_keys_text() -> String {
         .collect()
 }
 
-/// Writes a keys file readable by its owner only.
-fn private_file(dir: &Path, name: &str, text: &str) -> PathBuf {
-    let path = dir.join(name);
-    std::fs::write(&path, text).unwrap();
-    std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o600)).unwrap();
-    path
-}
-
+/// Runs CMD in UTC (ntpdate's log lines carry local time).
 fn run(label: &str, cmd: &mut Command) -> Output {
-    let out = cmd
-        .env("TZ", "UTC")
-        .output()
-        .unwrap_or_else(|e| panic!("{label}: {e}"));
-    println!(
-        "$ {label} -> {}\n{}{}",
-        out.status,
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
-    out
+    common::run::logged(label, cmd.env("TZ", "UTC"))
 }
 
 /// Lines with the `DD Mon HH:MM:SS ntpdate[PID]: ` prefix taken off.

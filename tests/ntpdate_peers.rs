@@ -17,18 +17,9 @@ fn ntpdate_path() -> std::path::PathBuf {
     common::applet_dir().join("ntpdate")
 }
 
+/// Runs CMD in UTC (ntpdate's log lines carry local time).
 fn run(label: &str, cmd: &mut Command) -> Output {
-    let out = cmd
-        .env("TZ", "UTC")
-        .output()
-        .unwrap_or_else(|e| panic!("{label}: {e}"));
-    println!(
-        "$ {label} -> {}\n{}{}",
-        out.status,
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
-    out
+    common::run::logged(label, cmd.env("TZ", "UTC"))
 }
 
 fn lines(bytes: &[u8]) -> Vec<String> {

@@ -22,6 +22,7 @@ use std::time::{Duration, Instant};
 use ntp_test_server::{serve_until, Behaviour};
 
 use common::peers::{self, LocalClock, Netns, Ntpsec, PeerGuard};
+use common::run::logged as run;
 use ntpq_responder::{Delivery, Reply, Request, Responder};
 
 /// Our ntpq, with what it prints in a fixed zone.
@@ -33,19 +34,6 @@ fn ours(peer: &PeerGuard) -> Command {
 
 fn theirs(peer: &PeerGuard) -> Command {
     peer.command(peers::ntpq())
-}
-
-fn run(label: &str, cmd: &mut Command) -> Output {
-    let out = cmd
-        .output()
-        .unwrap_or_else(|e| panic!("{label}: cannot run: {e}"));
-    println!(
-        "$ {label} -> {}\n{}{}",
-        out.status,
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
-    out
 }
 
 fn text(out: &Output) -> String {

@@ -5,9 +5,10 @@
 mod common;
 
 use common::peers::{self, LocalClock, Netns, Ntpsec, PeerGuard, MODE_SERVER};
+use common::run::logged as run;
 use std::net::SocketAddr;
 use std::path::Path;
-use std::process::{Command, Output};
+use std::process::Output;
 use std::time::Duration;
 
 /// ntpsec's `ntpq -p` header and rule, exactly as it prints them.
@@ -22,20 +23,6 @@ const NTPSTAT_EXIT_NO_DAEMON: i32 = 2;
 const SAME_CLOCK_TOLERANCE_S: f64 = 0.1;
 /// Time allowed for one SNTP query in these tests.
 const QUERY_TIMEOUT: Duration = Duration::from_secs(1);
-
-/// Runs CMD, prints what it said (for the test log), returns its output.
-fn run(label: &str, cmd: &mut Command) -> Output {
-    let out = cmd
-        .output()
-        .unwrap_or_else(|e| panic!("{label}: cannot run: {e}"));
-    println!(
-        "$ {label}  -> {}\n{}{}",
-        out.status,
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
-    out
-}
 
 fn stdout(out: &Output) -> String {
     String::from_utf8_lossy(&out.stdout).into_owned()

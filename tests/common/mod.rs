@@ -3,6 +3,7 @@
 #![allow(dead_code)]
 
 pub mod peers;
+pub mod run;
 pub mod vm;
 
 use std::net::UdpSocket;

@@ -206,5 +206,19 @@ fn key_lines_naming_keys_the_keys_file_lacks_are_warnings() {
             "ntp.conf:2: warning: trustedkey 7: no such key in ntp.keys",
             "ntp.conf:4: warning: controlkey 8: no such key in ntp.keys",
         ]
+    );    // The `keys` line may come last: the same warnings, at the key lines.
+    std::fs::write(
+        dir.path().join("ntp.conf"),
+        "trustedkey 1 2 7\nrequestkey 2\ncontrolkey 8\nkeys ntp.keys\n",
+    )
+    .unwrap();
+    let (status, _, stderr) = check_in(dir.path(), "ntp.conf");
+    assert_eq!(status, 0);
+    assert_eq!(
+        stderr.lines().collect::<Vec<_>>(),
+        [
+            "ntp.conf:1: warning: trustedkey 7: no such key in ntp.keys",
+            "ntp.conf:3: warning: controlkey 8: no such key in ntp.keys",
+        ]
     );
 }

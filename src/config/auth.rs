@@ -152,9 +152,8 @@ const MAX_LISTED_MISSING: usize = 8;
 /// The warning for a `trustedkey`/`requestkey`/`controlkey` line (its
 /// `keyword` and key `ids`) naming keys that the keys file at `path`, read
 /// as `keys`, does not hold: such a key authenticates nothing. None when
-/// every key is there, or when no keys were read at all (no `keys` line
-/// before this one, or an unreadable or empty file, which got its own
-/// message).
+/// every key is there, or when no keys were read at all (no `keys` line,
+/// or an unreadable or empty file, which got its own message).
 pub fn missing_keys(
     keyword: &str,
     ids: &[u32],

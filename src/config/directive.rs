@@ -7,7 +7,7 @@ use super::address;
 use super::args::Args;
 use super::assoc::{parse_association, parse_fudge};
 use super::auth::{missing_keys, parse_single_key, parse_trustedkey};
-use super::model::{AssociationKind, Config, Driftfile, FudgeEntry, Origin, Target};
+use super::model::{AssociationKind, Config, Driftfile, FudgeEntry, KeyRef, Origin, Target};
 use super::monitoring::{parse_filegen, parse_logconfig, parse_statistics};
 use super::restrict::{parse_discard, parse_restrict};
 use super::system::{parse_enable, parse_interface, parse_mru, parse_tinker, parse_tos};
@@ -114,11 +114,16 @@ pub fn apply(
                 "trustedkey" => parse_trustedkey(&mut args)?,
                 _ => vec![parse_single_key(&mut args)?],
             };
-            // The keys file is read when its `keys` line is applied, so a
-            // key line after it can be checked against it, as classic ntpd
-            // complains of a trusted key it has no secret for.
-            let keys_file = config.keys.as_deref();
-            warnings.extend(missing_keys(keyword, &ids, keys_file, &config.keyring));
+            let directive = match keyword {
+                "trustedkey" => "trustedkey",
+                "requestkey" => "requestkey",
+                _ => "controlkey",
+            };
+            config.key_refs.push(KeyRef {
+                origin: origin.clone(),
+                directive,
+                ids: ids.clone(),
+            });
             match keyword {
                 "trustedkey" => config.trusted_keys.extend(ids),
                 "requestkey" => config.request_key = ids.first().copied(),
@@ -215,6 +220,13 @@ fn add_association(
 /// (where, warning) pairs.
 pub fn cross_checks(config: &Config) -> Vec<(Origin, String)> {
     let mut found = Vec::new();
+    // As classic ntpd complains of a trusted key it has no secret for.
+    for r in &config.key_refs {
+        let keys_file = config.keys.as_deref();
+        if let Some(w) = missing_keys(r.directive, &r.ids, keys_file, &config.keyring) {
+            found.push((r.origin.clone(), w));
+        }
+    }
     for entry in &config.fudges {
         let clock = entry.clock;
         let configured = config

@@ -310,6 +310,14 @@ pub struct Driftfile {
     pub tolerance: Option<f64>,
 }
 
+/// A line naming key IDs: its origin, directive and the IDs.
+#[derive(Clone, Debug, PartialEq)]
+pub struct KeyRef {
+    pub origin: Origin,
+    pub directive: &'static str,
+    pub ids: Vec<u32>,
+}
+
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Config {
     pub associations: Vec<Association>,
@@ -323,6 +331,10 @@ pub struct Config {
     pub trusted_keys: Vec<u32>,
     pub request_key: Option<u32>,
     pub control_key: Option<u32>,
+    /// Where `trustedkey`, `requestkey` and `controlkey` name keys, checked
+    /// against the keys file once everything is read (the `keys` line may
+    /// come after them).
+    pub key_refs: Vec<KeyRef>,
     pub statistics: Vec<String>,
     pub statsdir: Option<PathBuf>,
     pub filegens: Vec<Filegen>,

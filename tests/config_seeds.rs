@@ -206,7 +206,8 @@ fn key_lines_naming_keys_the_keys_file_lacks_are_warnings() {
             "ntp.conf:2: warning: trustedkey 7: no such key in ntp.keys",
             "ntp.conf:4: warning: controlkey 8: no such key in ntp.keys",
         ]
-    );    // The `keys` line may come last: the same warnings, at the key lines.
+    );
+    // The `keys` line may come last: the same warnings, at the key lines.
     std::fs::write(
         dir.path().join("ntp.conf"),
         "trustedkey 1 2 7\nrequestkey 2\ncontrolkey 8\nkeys ntp.keys\n",

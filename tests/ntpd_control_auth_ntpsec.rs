@@ -14,9 +14,12 @@
 //! own, with `disable ntp` and without CAP_SYS_TIME.
 
 mod common;
+// Shared with the ntpd test binary, which uses all of it.
+#[allow(dead_code)]
+#[path = "ntpd/daemon.rs"]
+mod daemon;
 
 use std::path::{Path, PathBuf};
-use std::process::{Child, Stdio};
 use std::time::{Duration, Instant};
 
 use common::peers::{self, Netns};
@@ -37,6 +40,8 @@ const WRONG_KEYS: &str = "\
 3 AES128CMAC ffffffffffffffffffffffffffffffff
 4 SHA1 guessed
 ";
+/// ntpsec's tools talk to this port only.
+const NTP_PORT: u16 = 123;
 /// The key IDs of [`KEYS`] with their algorithm, for messages.
 const KEY_IDS: [(u32, &str); 4] = [
     (1, "MD5"),
@@ -46,9 +51,7 @@ const KEY_IDS: [(u32, &str); 4] = [
 ];
 /// ntpd with its local clock at stratum 10, never touching the clock.
 const LOCAL_CLOCK_10: &str = "disable ntp\nserver 127.127.1.0\nfudge 127.127.1.0 stratum 10\n";
-/// The line ntpd logs once it serves.
-const READY_LINE: &str = "0.0.0.0 c016 06 restart";
-/// How long ntpd gets to come up and synchronise to its local clock.
+/// How long ntpd gets to synchronise to its local clock.
 const PATIENCE: Duration = Duration::from_secs(10);
 /// What ntpsec's ntpq prints for `authenticate yes`.
 const AUTHENTICATING: &str = "authenticated requests being sent\n";
@@ -81,8 +84,8 @@ except ntp.packet.ControlException as e:
 /// ntpbox ntpd on port 123 of its own namespace, stopped by PID when
 /// dropped (before the namespace goes).
 struct Daemon {
-    child: Child,
-    log: PathBuf,
+    ntpd: daemon::Daemon,
+    /// The keys files.
     dir: tempfile::TempDir,
     netns: Netns,
 }
@@ -102,33 +105,17 @@ impl Daemon {
             .unwrap();
         let keys = private_file(dir.path(), "ntp.keys", KEYS);
         private_file(dir.path(), "wrong.keys", WRONG_KEYS);
-        let conf = dir.path().join("ntp.conf");
-        std::fs::write(
-            &conf,
-            format!(
-                "{LOCAL_CLOCK_10}keys {}\ntrustedkey 1 2 3 4\ncontrolkey {control}\n",
-                keys.display()
-            ),
-        )
-        .unwrap();
-        let log = dir.path().join("stderr");
+        let conf = format!(
+            "{LOCAL_CLOCK_10}keys {}\ntrustedkey 1 2 3 4\ncontrolkey {control}\n",
+            keys.display()
+        );
         let netns = Netns::new().expect("a network namespace");
-        let child = netns
-            .command(common::applet_dir().join("ntpd"))
-            .args(["-n", "-c"])
-            .arg(&conf)
-            .stdin(Stdio::null())
-            .stdout(Stdio::null())
-            .stderr(std::fs::File::create(&log).unwrap())
-            .spawn()
-            .expect("start ntpd");
+        let program = netns.command(common::applet_dir().join("ntpd"));
         let mut d = Daemon {
-            child,
-            log,
+            ntpd: daemon::Daemon::launch(program, &conf, NTP_PORT, &[]),
             dir,
             netns,
         };
-        d.wait_until(|d| d.log().contains(READY_LINE), "serving");
         d.wait_until(
             |d| d.ntpq(&["-c", "rv 0 leap"]).stdout == "leap=00\n",
             "synchronised to its local clock",
@@ -137,15 +124,17 @@ impl Daemon {
     }
 
     fn log(&self) -> String {
-        std::fs::read_to_string(&self.log).unwrap_or_default()
+        self.ntpd.log()
     }
 
     fn wait_until(&mut self, done: impl Fn(&Daemon) -> bool, what: &str) {
         let start = Instant::now();
         while !done(self) {
-            if let Some(status) = self.child.try_wait().unwrap() {
-                panic!("ntpd exited ({status}) before {what}:\n{}", self.log());
-            }
+            assert!(
+                self.ntpd.is_running(),
+                "ntpd exited before {what}:\n{}",
+                self.log()
+            );
             assert!(start.elapsed() < PATIENCE, "not {what}:\n{}", self.log());
             std::thread::sleep(Duration::from_millis(50));
         }
@@ -197,14 +186,6 @@ impl Daemon {
         let out = self.ntpq(&["-c", "rv 0 leap"]);
         assert_eq!(out.code, Some(0));
         out.stdout
-    }
-}
-
-impl Drop for Daemon {
-    fn drop(&mut self) {
-        // Our own child, by PID.
-        let _ = self.child.kill();
-        let _ = self.child.wait();
     }
 }
 

@@ -12,11 +12,15 @@
 //! default entry when ntp.conf has no `restrict default`.
 
 mod common;
+// Shared with the ntpd test binary, which uses all of it.
+#[allow(dead_code)]
+#[path = "ntpd/daemon.rs"]
+mod daemon;
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
-use std::process::{Child, Stdio};
-use std::time::{Duration, Instant};
+use std::process::Stdio;
+use std::time::Duration;
 
 use common::peers::{self, Netns};
 use common::run::{private_file, ran, Ran};
@@ -31,9 +35,11 @@ interface ignore wildcard\ninterface ignore all\ninterface listen 127.0.0.1\n\
 restrict default nomodify\nrestrict 127.0.0.1\ntrustedkey 1 2\ncontrolkey 1\n";
 /// The lines for IPv6 loopback, when the namespace has it.
 const CONF_V6: &str = "interface listen ::1\nrestrict ::1\n";
-/// The line ntpd logs once it serves.
-const READY_LINE: &str = "0.0.0.0 c016 06 restart";
-const PATIENCE: Duration = Duration::from_secs(10);
+/// NTPsec's ntpq talks to this port only.
+const NTP_PORT: u16 = 123;
+/// The longest a test here runs before reading `ifstats`: its uptime
+/// column is at most this.
+const TEST_SPAN: Duration = Duration::from_secs(10);
 
 /// Our ntpq's tables (classic 4.2.8's layout).
 const OUR_IFSTATS_HEADER: &str =
@@ -56,8 +62,9 @@ const NTPSEC_NO_KEY: &str = "***Invalid key identifier\n";
 const OUR_PERMISSION: &str = "***Server disallowed request (authentication?)\n";
 
 struct Daemon {
-    child: Child,
-    log: PathBuf,
+    /// Stopped by PID when dropped, before the namespace goes.
+    _ntpd: daemon::Daemon,
+    /// The keys file.
     dir: tempfile::TempDir,
     netns: Netns,
     /// Whether ::1 exists in the namespace (and is listened on).
@@ -83,45 +90,17 @@ impl Daemon {
         let v6 = netns
             .udp_socket("[::1]:0".parse::<SocketAddr>().unwrap())
             .is_ok();
-        let conf = dir.path().join("ntp.conf");
         let v6_lines = if v6 { CONF_V6 } else { "" };
-        std::fs::write(
-            &conf,
-            format!("{CONF_HEAD}{v6_lines}keys {}\n", keys.display()),
-        )
-        .unwrap();
-        let log = dir.path().join("stderr");
-        let child = netns
-            .command(common::applet_dir().join("ntpd"))
-            .args(["-n", "-c"])
-            .arg(&conf)
-            .stdin(Stdio::null())
-            .stdout(Stdio::null())
-            .stderr(std::fs::File::create(&log).unwrap())
-            .spawn()
-            .expect("start ntpd");
-        let mut d = Daemon {
-            child,
-            log,
+        let conf = format!("{CONF_HEAD}{v6_lines}keys {}\n", keys.display());
+        // Only the log is watched: no packet reaches ntpd before the test's
+        // own, so its counters are known.
+        let program = netns.command(common::applet_dir().join("ntpd"));
+        Some(Daemon {
+            _ntpd: daemon::Daemon::launch(program, &conf, NTP_PORT, &[]),
             dir,
             netns,
             v6,
-        };
-        // Only the log is watched: no packet reaches ntpd before the test's
-        // own, so its counters are known.
-        let start = Instant::now();
-        while !d.log().contains(READY_LINE) {
-            if let Some(status) = d.child.try_wait().unwrap() {
-                panic!("ntpd exited ({status}):\n{}", d.log());
-            }
-            assert!(start.elapsed() < PATIENCE, "not serving:\n{}", d.log());
-            std::thread::sleep(Duration::from_millis(50));
-        }
-        Some(d)
-    }
-
-    fn log(&self) -> String {
-        std::fs::read_to_string(&self.log).unwrap_or_default()
+        })
     }
 
     fn keys(&self) -> PathBuf {
@@ -142,8 +121,8 @@ impl Daemon {
         }
         cmd.arg("127.0.0.1").stdin(Stdio::null());
         let mut r = ran(&format!("our ntpq {commands:?}"), &mut cmd);
-        // Our ntpq prints an empty line after each key-setting command
-        // (ntpq's business, not the daemon's): only the table is compared.
+        // Like classic's, our ntpq prints a blank line between the output
+        // of two -c commands, silent ones too: only the table is compared.
         r.stdout = r.stdout.trim_start_matches('\n').to_string();
         r
     }
@@ -156,14 +135,6 @@ impl Daemon {
         }
         cmd.args(["-c", command, "127.0.0.1"]).stdin(Stdio::null());
         ran(&format!("ntpsec ntpq -a {key:?} -c {command}"), &mut cmd)
-    }
-}
-
-impl Drop for Daemon {
-    fn drop(&mut self) {
-        // Our own child, by PID.
-        let _ = self.child.kill();
-        let _ = self.child.wait();
     }
 }
 
@@ -186,7 +157,7 @@ fn uptime_of(line: &str) -> u64 {
         .last()
         .and_then(|w| w.parse().ok())
         .unwrap_or_else(|| panic!("no uptime in {line:?}"));
-    assert!(up <= PATIENCE.as_secs() + 5, "{line}");
+    assert!(up <= TEST_SPAN.as_secs() + 5, "{line}");
     up
 }
 

@@ -86,7 +86,7 @@ fn serving_a_batch_allocates_nothing() {
                     send.commit(len, from);
                 }
             }
-            for r in send.committed_mut() {
+            for (r, _) in send.committed_mut() {
                 stamp_transmit(r, NtpTimestamp::from_bits(1));
             }
             send.flush(&server).unwrap();

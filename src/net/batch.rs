@@ -246,19 +246,9 @@ impl SendBatch {
         }
     }
 
-    /// The committed replies, for last-moment changes (the transmit
-    /// timestamp).
-    pub fn committed_mut(&mut self) -> impl Iterator<Item = &mut [u8]> + '_ {
-        let lens = &self.lens;
-        self.bufs[..self.count]
-            .iter_mut()
-            .zip(lens)
-            .map(|(b, &l)| &mut b[..l])
-    }
-
     /// The committed replies' whole buffers and lengths, for last-moment
-    /// changes that may change a length (signing after stamping).
-    pub fn committed_bufs_mut(
+    /// changes (the transmit timestamp, then a MAC that sets the length).
+    pub fn committed_mut(
         &mut self,
     ) -> impl Iterator<Item = (&mut [u8; SEND_BUF_LEN], &mut usize)> + '_ {
         self.bufs[..self.count]
@@ -365,7 +355,7 @@ mod tests {
             buf[..48].fill(i + 1);
             out.commit(48, client.local_addr().unwrap());
         }
-        for reply in out.committed_mut() {
+        for (reply, _) in out.committed_mut() {
             reply[47] = 0xee;
         }
         assert_eq!(out.flush(&server).unwrap(), 2);

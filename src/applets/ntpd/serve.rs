@@ -275,7 +275,7 @@ impl<'a, E: Engine> Loop<'a, E> {
         let committed = self.send.len() as u64;
         let start = realtime();
         let started = monotonic();
-        for (k, (reply, len)) in self.send.committed_bufs_mut().enumerate() {
+        for (k, (reply, len)) in self.send.committed_mut().enumerate() {
             let leaves = || NtpTimestamp::from_unix(start.add_secs_f64(self.pace.offset_of(k)));
             match self.finish[k] {
                 Finish::Ready => {}
